@@ -1,0 +1,61 @@
+import { Command, Flags } from '@oclif/core'
+import { EmbedformError, ExitCode, formatError, isEmbedformError } from '../core/errors.js'
+
+/**
+ * Every command: `--json` and `--config`, errors rendered one way, exit codes from DESIGN.md
+ * (0 ok, 1 failure, 2 bad input/usage, 3 plan has changes). Commands stay thin: parse flags,
+ * call the library, render.
+ */
+export abstract class BaseCommand extends Command {
+  static baseFlags = {
+    json: Flags.boolean({ description: 'Print machine-readable JSON on stdout (errors too).', default: false }),
+    config: Flags.string({
+      char: 'c',
+      description: 'Path to embedding.config.yaml.',
+      env: 'EMBEDFORM_CONFIG',
+      default: 'embedding.config.yaml',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  protected get wantsJson(): boolean {
+    return this.argv.includes('--json')
+  }
+
+  /** Prints `data` as JSON with --json, otherwise the human rendering. */
+  protected emit(data: unknown, human: () => string): void {
+    if (this.wantsJson) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`)
+    else {
+      const text = human()
+      if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+    }
+  }
+
+  /** Diagnostics go to stderr so stdout stays clean for --json and piping. */
+  protected note(message: string): void {
+    if (!this.wantsJson) process.stderr.write(`${message}\n`)
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (isEmbedformError(err)) return this.fail(err)
+    // oclif flag/arg parse errors are usage errors: exit 2.
+    const name = err.constructor?.name ?? ''
+    if (/Parse|Flag|Arg|Unexpected|Nonexistent|Required|Validation/.test(name) || err.oclif?.exit === 2) {
+      return this.fail(new EmbedformError({ code: 'E_USAGE', message: err.message.trim(), kind: 'input', hint: `see \`embedform ${this.id?.replace(/:/g, ' ') ?? ''} --help\`` }))
+    }
+    if (err.oclif?.exit !== undefined) throw err
+    return this.fail(new EmbedformError({ code: 'E_INTERNAL', message: err.stack ?? err.message, kind: 'failure' }))
+  }
+
+  protected fail(err: EmbedformError): never {
+    if (this.wantsJson) process.stdout.write(`${JSON.stringify({ ok: false, error: err.toJSON() }, null, 2)}\n`)
+    else process.stderr.write(`${formatError(err)}\n`)
+    process.exitCode = err.exitCode
+    return this.exit(err.exitCode)
+  }
+
+  protected exitWith(code: ExitCode): never {
+    process.exitCode = code
+    return this.exit(code)
+  }
+}

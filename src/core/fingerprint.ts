@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto'
+import type { Profile } from './types.js'
+
+/**
+ * Everything that changes vector values, and nothing else: batch size, device and threads are
+ * deliberately absent so changing them never re-embeds anything (DESIGN.md).
+ */
+export function fingerprintInputs(p: Profile): Record<string, unknown> {
+  return {
+    model: p.model.source,
+    file: p.model.file ?? null,
+    sha256: p.model.sha256 ?? null,
+    pooling: p.pooling,
+    normalize: p.normalize,
+    prefixes: { query: p.prefixes.query, document: p.prefixes.document },
+    maxTokens: p.maxTokens,
+    dimensions: p.dimensions,
+  }
+}
+
+export function fingerprint(p: Profile): string {
+  return createHash('sha256').update(stableJson(fingerprintInputs(p))).digest('hex').slice(0, 16)
+}
+
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+      .join(',')}}`
+  }
+  return JSON.stringify(v)
+}

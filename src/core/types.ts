@@ -1,0 +1,154 @@
+/**
+ * The typed values the rest of the program trusts. config/ parses YAML, env and flags into
+ * these once; nothing downstream re-validates them.
+ *
+ * YAML uses snake_case keys (`max_tokens`, `batch_size`); these types use camelCase. The
+ * mapping lives in config/ only.
+ */
+
+export type Pooling = 'cls' | 'mean' | 'last-token'
+export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}` | 'webgpu'
+export type Metric = 'cosine' | 'l2' | 'ip'
+export type VectorStorage = 'vector' | 'halfvec'
+
+/**
+ * Where model files come from.
+ * - `hf:owner/name[@revision]` — Hugging Face layout `/{repo}/resolve/{rev}/{file}` under HF_ENDPOINT.
+ * - `builtin:NAME` — a model this project builds itself (`embedform models build NAME`).
+ * - anything else — a local directory path (relative paths resolve against the profile file).
+ */
+export interface ModelSource {
+  source: string
+  /** ONNX file inside the model repo/directory. Default `onnx/model.onnx`, falling back to `model.onnx`. */
+  file?: string
+  /** Expected sha256 of the ONNX file, if the profile pins it. Part of the fingerprint. */
+  sha256?: string
+}
+
+export interface RerankerSettings {
+  enabled: boolean
+  model: ModelSource
+  /** Candidates retrieved from the store before reranking (RERANK_TOP_K). */
+  topK: number
+  /** Results returned after reranking (RETURN_TOP_K). */
+  returnTopK: number
+  /** Pairs per session.run (RERANK_BATCH_SIZE). */
+  batchSize: number
+  maxTokens: number
+}
+
+export interface PgIndexSettings {
+  type: 'hnsw' | 'ivfflat' | 'none'
+  /** hnsw */
+  m: number
+  efConstruction: number
+  /** ivfflat; undefined = rows/1000 up to 1M rows, sqrt(rows) above. */
+  lists?: number
+}
+
+export interface OpenSearchIndexSettings {
+  engine: 'faiss' | 'lucene'
+  /** Undefined = derived from metric/normalize (innerproduct for normalized vectors). */
+  spaceType?: 'cosinesimil' | 'innerproduct' | 'l2'
+  mode?: 'in_memory' | 'on_disk'
+  compressionLevel?: '1x' | '2x' | '4x' | '8x' | '16x' | '32x'
+  m: number
+  efConstruction: number
+}
+
+export interface IndexSettings {
+  metric: Metric
+  /** pgvector column type; halfvec is required to index more than 2,000 dims. */
+  storage: VectorStorage
+  pgvector: PgIndexSettings
+  opensearch: OpenSearchIndexSettings
+}
+
+export interface QualityGate {
+  /** e.g. `ndcg@10`, `recall@20`, `mrr@10`, `map@10`, `overlap@10`. */
+  metric: string
+  queries: string
+  qrels?: string
+  /** Largest allowed drop of the candidate versus the live generation (absolute). */
+  maxDrop: number
+}
+
+export interface Profile {
+  name: string
+  description?: string
+  /** File the profile was loaded from (for error messages and relative model paths). */
+  file?: string
+  model: ModelSource
+  /** Output dimensions after pooling (and Matryoshka truncation if the model is wider). */
+  dimensions: number
+  pooling: Pooling
+  normalize: boolean
+  maxTokens: number
+  prefixes: { query: string; document: string }
+  device: Device
+  batchSize: number
+  /** intra-op threads for onnxruntime; undefined = onnxruntime's default. */
+  threads?: number
+  /** Declared encoder throughput (texts/s) used for estimates when no measurement is possible. */
+  throughput?: number
+  reranker?: RerankerSettings
+  index: IndexSettings
+  gate?: QualityGate
+}
+
+export interface PgliteStore {
+  name: string
+  kind: 'pglite'
+  /** Data directory; `memory://` is allowed for tests but does not persist. */
+  path: string
+}
+export interface PgvectorStore {
+  name: string
+  kind: 'pgvector'
+  /** postgres:// URL; may contain a password from ${env:...} — never print it unredacted. */
+  url: string
+}
+export interface OpenSearchStore {
+  name: string
+  kind: 'opensearch'
+  node: string
+  username?: string
+  password?: string
+  /** Skip TLS verification (self-signed dev clusters). */
+  insecure?: boolean
+}
+export type StoreConfig = PgliteStore | PgvectorStore | OpenSearchStore
+export type StoreKind = StoreConfig['kind']
+
+/** How a row's text is built: one or more columns joined, or a template like `{title}\n{body}`. */
+export type TextSource = { columns: string[]; separator: string } | { template: string; fields: string[] }
+
+export interface Collection {
+  name: string
+  store: string
+  profile: string
+  /** Postgres: `table` or `schema.table`. OpenSearch: the alias the application reads. */
+  target: string
+  /** Unique, sortable key column / keyword field. */
+  key: string
+  text: TextSource
+  /** Vector column (pgvector) / knn_vector field (OpenSearch) the application reads. */
+  vector: string
+  /** Field/column holding a last-modified timestamp; enables catch-up by time (OpenSearch). */
+  updatedAt?: string
+  /** Model that made the existing vectors when embedform adopts a table, if the team knows it. */
+  adoptedProfile?: string
+}
+
+export interface Config {
+  version: 1
+  /** Absolute path of embedding.config.yaml. */
+  file: string
+  /** Directory holding profile YAML files. */
+  profilesDir: string
+  stores: Record<string, StoreConfig>
+  collections: Record<string, Collection>
+  profiles: Record<string, Profile>
+  /** Default profile for collections that do not name one (EMBEDDING_PROFILE overrides it). */
+  defaultProfile?: string
+}
