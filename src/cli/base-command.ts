@@ -7,7 +7,7 @@ import { EmbedformError, ExitCode, formatError, isEmbedformError } from '../core
  * call the library, render.
  */
 export abstract class BaseCommand extends Command {
-  static baseFlags = {
+  static override baseFlags = {
     json: Flags.boolean({ description: 'Print machine-readable JSON on stdout (errors too).', default: false }),
     config: Flags.string({
       char: 'c',
