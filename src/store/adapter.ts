@@ -3,7 +3,7 @@
  * adapters provide primitive, idempotent operations and never decide what happens next.
  * A new store is a new adapter, never a change to the engine.
  */
-import type { Collection, IndexSettings, StoreConfig, StoreKind, VectorStorage } from '../core/types.js'
+import type { Collection, IndexSettings, Profile, StoreConfig, StoreKind, VectorStorage } from '../core/types.js'
 
 /** Primary-key value as the store returns it (int8 keys arrive as strings from pg). */
 export type RowKey = string | number
@@ -20,6 +20,11 @@ export interface GenerationSpec {
   index: IndexSettings
   /** Whether vectors are L2-normalized (OpenSearch picks innerproduct for them). */
   normalized: boolean
+  /**
+   * The resolved profile that makes this generation's vectors, stored with the generation so
+   * search/eval encode queries with the generation's own settings even after profiles/ changed.
+   */
+  profileSnapshot: Profile
 }
 
 export type GenerationStatus = 'live' | 'building' | 'retained'
@@ -47,6 +52,9 @@ export interface GenerationState {
   /** Rows holding a vector in this generation. */
   populated: number
   index: IndexState | null
+  /** Index settings the generation was created with (null for adopted generations). */
+  indexSettings: IndexSettings | null
+  profileSnapshot: Profile | null
   createdAt: string
 }
 
@@ -95,12 +103,20 @@ export interface PendingRow {
   text: string
   /** Monotonic version (e.g. updated-at epoch ms) where the store supports versioned writes. */
   version?: number
+  /**
+   * Opaque guard the adapter hands out with the row (e.g. a hash of the text it read) and checks
+   * on write, so a vector computed from text that changed meanwhile is never stored; the row
+   * stays pending and the catch-up pass embeds the new text.
+   */
+  token?: string
 }
 
 export interface VectorRow {
   key: RowKey
   vector: Float32Array
   version?: number
+  /** The PendingRow's token, passed back unchanged. */
+  token?: string
 }
 
 export interface PendingOptions {
