@@ -77,6 +77,8 @@ export interface Journal {
   startedAt: string
   updatedAt: string
   stats: Record<string, number>
+  /** Why the last run stopped (e.g. code E_GATE_FAILED at the quality-gate step); cleared when a step completes. */
+  failed?: { step: string; code: string; message: string }
 }
 
 export interface LiveState {
@@ -96,6 +98,12 @@ export interface LiveState {
    * settings). A saved plan records it; apply refuses when it differs.
    */
   version: string
+  /**
+   * A concrete index/table the application reads by the collection's target name that the
+   * cutover will first have to turn into something switchable (OpenSearch: an index named like
+   * the alias). describeAdoption() says exactly how.
+   */
+  adoptable?: string
 }
 
 export interface PendingRow {
@@ -176,13 +184,22 @@ export interface StoreAdapter {
   pending(c: Collection, generation: number, opts: PendingOptions): AsyncIterable<PendingRow[]>
   /** Bulk, idempotent write of vectors into a (non-live) generation. */
   write(c: Collection, generation: number, rows: VectorRow[]): Promise<void>
-  buildIndex(c: Collection, generation: number, onProgress?: (done: number, total: number) => void): Promise<void>
+  /**
+   * Builds the generation's index. `settings`, when given, replace the index settings recorded
+   * with the generation first (an index-only rebuild with new m / ef_construction / lists).
+   */
+  buildIndex(c: Collection, generation: number, onProgress?: (done: number, total: number) => void, settings?: IndexSettings): Promise<void>
   dropIndex(c: Collection, generation: number): Promise<void>
   verify(c: Collection, generation: number): Promise<VerifyReport>
   /** Atomically makes `generation` what the application reads; the previous live one is retained. */
   cutover(c: Collection, generation: number): Promise<void>
   dropGeneration(c: Collection, generation: number): Promise<void>
   search(c: Collection, generation: number, q: SearchQuery): Promise<Hit[]>
+  /**
+   * Steps the first cutover takes to adopt `LiveState.adoptable`, and what rollback remains
+   * possible afterwards, one line each; [] when nothing needs adopting.
+   */
+  describeAdoption?(c: Collection): Promise<string[]>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto'
+import { stableJson } from '../../src/core/fingerprint.js'
+import type { Collection, IndexSettings, OpenSearchIndexSettings } from '../../src/core/types.js'
+import type { GenerationSpec } from '../../src/store/adapter.js'
+import type { Json } from './http.js'
+import { textFields } from './text.js'
+
+export type SpaceType = NonNullable<OpenSearchIndexSettings['spaceType']>
+
+/** innerproduct equals cosine for unit vectors and skips the per-query normalization. */
+export function spaceType(s: IndexSettings, normalized: boolean): SpaceType {
+  if (s.opensearch.spaceType) return s.opensearch.spaceType
+  if (s.metric === 'l2') return 'l2'
+  if (s.metric === 'ip' || normalized) return 'innerproduct'
+  return 'cosinesimil'
+}
+
+export function knnFieldMapping(spec: Pick<GenerationSpec, 'dimensions' | 'index' | 'normalized'>): Json {
+  const o = spec.index.opensearch
+  return {
+    type: 'knn_vector',
+    dimension: spec.dimensions,
+    space_type: spaceType(spec.index, spec.normalized),
+    ...(o.mode ? { mode: o.mode } : {}),
+    ...(o.compressionLevel ? { compression_level: o.compressionLevel } : {}),
+    method: { name: 'hnsw', engine: o.engine, parameters: { m: o.m, ef_construction: o.efConstruction } },
+  }
+}
+
+/** What the planner compares: only the settings OpenSearch uses. */
+export function osIndexSettingsHash(s: IndexSettings, normalized: boolean): string {
+  const o = s.opensearch
+  return createHash('sha256')
+    .update(stableJson({ space: spaceType(s, normalized), engine: o.engine, mode: o.mode ?? null, compression: o.compressionLevel ?? null, m: o.m, ef: o.efConstruction }))
+    .digest('hex')
+    .slice(0, 16)
+}
+
+/** Human description of a live knn_vector mapping, e.g. `hnsw/faiss/innerproduct m=16 ef_construction=128`. */
+export function describeKnn(m: Json | undefined): string {
+  if (!m) return 'none'
+  const method = (m.method ?? {}) as Json
+  const p = (method.parameters ?? {}) as Json
+  const params = Object.entries(p).map(([k, v]) => `${k}=${String(v)}`)
+  return [`${method.name ?? 'hnsw'}/${method.engine ?? 'faiss'}/${m.space_type ?? method.space_type ?? 'l2'}`, ...params, ...(m.mode ? [`mode=${m.mode}`] : [])].join(' ')
+}
+
+/**
+ * The new generation's mapping: the live index's mapping with only the vector field replaced,
+ * so every other field the application queries keeps its type. Without a live index: the
+ * collection's own fields.
+ */
+export function generationMapping(c: Collection, live: Json | null, spec: GenerationSpec, collection: string): Json {
+  const properties: Json = live?.properties ? { ...(live.properties as Json) } : defaultProperties(c)
+  properties[c.vector] = knnFieldMapping(spec)
+  const meta = {
+    ...((live?._meta as Json | undefined) ?? {}),
+    embedform: { collection, generation: spec.id, profile: spec.profile, fingerprint: spec.fingerprint, model: spec.model, dimensions: spec.dimensions },
+  }
+  const { properties: _drop, _meta: _dropMeta, ...rest } = live ?? {}
+  return { ...rest, _meta: meta, properties }
+}
+
+function defaultProperties(c: Collection): Json {
+  const props: Json = { [c.key]: { type: 'keyword' } }
+  for (const f of textFields(c.text)) props[f] = { type: 'text' }
+  if (c.updatedAt) props[c.updatedAt] = { type: 'date', format: 'strict_date_optional_time||epoch_millis' }
+  return props
+}
+
+/**
+ * OpenSearch's k-NN score back to the similarity pgvector reports (cosine similarity, inner
+ * product, negative L2 distance), so scores mean the same thing on every store.
+ */
+export function similarityFromScore(space: SpaceType, score: number): number {
+  if (space === 'cosinesimil') return 2 * score - 1
+  if (space === 'innerproduct') return score >= 1 ? score - 1 : 1 - 1 / score
+  return -Math.sqrt(Math.max(0, 1 / score - 1))
+}

@@ -1,0 +1,685 @@
+import { createHash } from 'node:crypto'
+import { hostname } from 'node:os'
+import { EmbedformError, failure, inputError } from '../../src/core/errors.js'
+import { stableJson } from '../../src/core/fingerprint.js'
+import type { Collection, IndexSettings, Metric, VectorStorage } from '../../src/core/types.js'
+import type {
+  AdapterCapabilities,
+  GenerationSpec,
+  GenerationState,
+  Hit,
+  Journal,
+  LiveState,
+  LockInfo,
+  PendingOptions,
+  PendingRow,
+  Release,
+  RowKey,
+  SearchQuery,
+  StoreAdapter,
+  VectorRow,
+  VerifyReport,
+} from '../../src/store/adapter.js'
+import { columnFacts, dependentViews, indexFacts, tableFacts, type ColumnFacts, type IndexFacts } from './catalog.js'
+import { encodeCopyRows } from './copy-binary.js'
+import { sqlState, type Driver, type Queryable } from './driver.js'
+import { quoteIdent } from './identifiers.js'
+import { retryOnLockTimeout } from './retry.js'
+import * as state from './state.js'
+import {
+  generationColumn,
+  indexName,
+  resolveTable,
+  textExpression,
+  triggerFunction,
+  triggerName,
+  type TableRef,
+} from './table-ref.js'
+
+export interface PgvectorAdapterOptions {
+  /** maintenance_work_mem for index builds; HNSW builds are far faster when the graph fits. */
+  maintenanceWorkMem: string
+  /** lock_timeout for each DDL statement (ADD COLUMN, cutover renames). */
+  lockTimeout: string
+  /** Whether close() closes the driver (false when a caller shares one driver). */
+  ownsDriver: boolean
+}
+
+const DEFAULT_OPTIONS: PgvectorAdapterOptions = { maintenanceWorkMem: '512MB', lockTimeout: '2s', ownsDriver: true }
+const ADVISORY_CLASS = 0x656d62 // "emb": keeps embedform's advisory locks apart from the application's
+const EXACT_COUNT_BELOW = 100_000
+const SAMPLE_ROWS = 5
+const SAMPLE_K = 10
+const MAX_DIMENSIONS: Record<VectorStorage, number> = { vector: 16_000, halfvec: 16_000 }
+
+const DISTANCE: Record<Metric, { op: string; opclass: string; score: (d: number) => number }> = {
+  cosine: { op: '<=>', opclass: 'cosine_ops', score: (d) => 1 - d },
+  l2: { op: '<->', opclass: 'l2_ops', score: (d) => -d },
+  ip: { op: '<#>', opclass: 'ip_ops', score: (d) => -d },
+}
+
+function hash(v: unknown): string {
+  return createHash('sha256').update(stableJson(v)).digest('hex').slice(0, 16)
+}
+
+/** The part of the index settings pgvector uses; compare it with the desired profile's. */
+export function pgIndexSettingsHash(s: IndexSettings): string {
+  const p = s.pgvector
+  return hash({ metric: s.metric, storage: s.storage, type: p.type, m: p.m, efConstruction: p.efConstruction, lists: p.lists ?? null })
+}
+
+function vectorLiteral(v: Float32Array): string {
+  return `[${Array.from(v).join(',')}]`
+}
+
+function objectName(ref: TableRef, column?: string): string {
+  return column ? `column ${ref.schema}.${ref.table}.${column}` : `table ${ref.schema}.${ref.table}`
+}
+
+/** Wraps driver errors into EmbedformErrors naming the store object involved. */
+function storeError(op: string, object: string, err: unknown): EmbedformError {
+  if (err instanceof EmbedformError) return err
+  const state = sqlState(err)
+  const message = err instanceof Error ? err.message : String(err)
+  return failure('E_STORE', `${op} failed: ${message}${state ? ` (SQLSTATE ${state})` : ''}`, { location: { object }, cause: err })
+}
+
+interface HeldLock {
+  release: Release
+}
+
+/**
+ * StoreAdapter for PostgreSQL + pgvector, on a server or on PGlite. It speaks SQL through a
+ * Driver and never decides what happens next: the engine orchestrates.
+ */
+export class PgvectorAdapter implements StoreAdapter {
+  readonly capabilities: AdapterCapabilities
+  private readonly options: PgvectorAdapterOptions
+  /** PGlite has one process (guarded by the data-dir lock), so its migration locks live here. */
+  private readonly localLocks = new Map<string, HeldLock>()
+  /** Native locks still held, released by close() so the pool can end. */
+  private readonly heldLocks = new Set<Release>()
+
+  constructor(
+    readonly kind: 'pgvector' | 'pglite',
+    private readonly driver: Driver,
+    options: Partial<PgvectorAdapterOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_OPTIONS, ...options }
+    this.capabilities = { concurrentIndex: driver.native, hybridSearch: false, maxIndexDimensions: { vector: 2_000, halfvec: 4_000 } }
+  }
+
+  private async guard<T>(op: string, ref: TableRef, fn: () => Promise<T>, column?: string): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw storeError(op, objectName(ref, column), err)
+    }
+  }
+
+  private async requireTable(ref: TableRef) {
+    const facts = await tableFacts(this.driver, ref)
+    if (!facts) {
+      throw failure('E_TABLE_MISSING', `table ${ref.schema}.${ref.table} does not exist`, { location: { object: objectName(ref) } })
+    }
+    return facts
+  }
+
+  /** Registered generations, or the adopted one when embedform has not recorded anything yet. */
+  private async records(c: Collection, ref: TableRef): Promise<state.GenerationRecord[]> {
+    const gens = (await state.stateExists(this.driver)) ? await state.readGenerations(this.driver, ref.collectionKey) : []
+    if (gens.length > 0) return gens
+    const table = await tableFacts(this.driver, ref)
+    const adopted = table ? this.adoptedRecord(c, (await columnFacts(this.driver, table.oid)).get(c.vector)) : null
+    return adopted ? [{ ...adopted, createdAt: new Date(0).toISOString() }] : []
+  }
+
+  private async requireGeneration(c: Collection, ref: TableRef, id: number): Promise<state.GenerationRecord> {
+    const g = (await this.records(c, ref)).find((x) => x.id === id)
+    if (!g) {
+      throw failure('E_GENERATION_MISSING', `generation ${id} of ${ref.collectionKey} is not registered`, {
+        location: { object: objectName(ref, generationColumn(ref, id)) },
+      })
+    }
+    return g
+  }
+
+  /** A table embedform has never seen but whose vector column exists: generation 1, live. */
+  private adoptedRecord(c: Collection, column: ColumnFacts | undefined): Omit<state.GenerationRecord, 'createdAt'> | null {
+    if (!column?.storage) return null
+    return {
+      id: 1,
+      status: 'live',
+      physical: c.vector,
+      profile: c.adoptedProfile ?? null,
+      fingerprint: null,
+      model: null,
+      dimensions: column.dimensions ?? 0,
+      storage: column.storage,
+      indexName: null,
+      indexSettings: null,
+      profileSnapshot: null,
+    }
+  }
+
+  private async persistAdoption(c: Collection, ref: TableRef): Promise<void> {
+    await state.ensureState(this.driver)
+    if ((await state.readGenerations(this.driver, ref.collectionKey)).length > 0) return
+    const table = await tableFacts(this.driver, ref)
+    if (!table) return
+    const adopted = this.adoptedRecord(c, (await columnFacts(this.driver, table.oid)).get(c.vector))
+    if (adopted) await state.insertGeneration(this.driver, ref.collectionKey, adopted)
+  }
+
+  async inspect(c: Collection): Promise<LiveState> {
+    const ref = resolveTable(c)
+    return this.guard('inspect', ref, async () => {
+      const hasState = await state.stateExists(this.driver)
+      const journal = hasState ? await state.readJournal(this.driver, ref.collectionKey) : null
+      const lock = hasState ? await this.lockHolder(ref) : null
+      const table = await tableFacts(this.driver, ref)
+      if (!table) {
+        const empty = { collection: c.name, exists: false, rows: 0, rowsExact: true, generations: [], live: null, lock, journal }
+        return { ...empty, version: hash({ exists: false, generations: [] }) }
+      }
+      const columns = await columnFacts(this.driver, table.oid)
+      const records = await this.records(c, ref)
+      const present = records.filter((g) => columns.get(g.physical)?.storage)
+      const { rows, rowsExact, populated } = await this.counts(ref, table, present.map((g) => g.physical))
+      const indexes = await indexFacts(this.driver, table.oid)
+      const generations: GenerationState[] = present.map((g) => {
+        const column = columns.get(g.physical)!
+        return {
+          id: g.id,
+          status: g.status,
+          physical: g.physical,
+          profile: g.profile,
+          fingerprint: g.fingerprint,
+          model: g.model,
+          dimensions: column.dimensions ?? g.dimensions,
+          storage: column.storage ?? g.storage,
+          populated: populated.get(g.physical) ?? 0,
+          index: this.indexState(g, column, indexes),
+          indexSettings: g.indexSettings,
+          profileSnapshot: g.profileSnapshot,
+          createdAt: g.createdAt,
+        }
+      })
+      const live = generations.find((g) => g.status === 'live')?.id ?? null
+      const version = hash({
+        exists: true,
+        live,
+        generations: generations.map((g) => ({
+          id: g.id,
+          status: g.status,
+          physical: g.physical,
+          fingerprint: g.fingerprint,
+          dimensions: g.dimensions,
+          storage: g.storage,
+          index: g.index,
+        })),
+      })
+      return { collection: c.name, exists: true, rows, rowsExact, generations, live, lock, journal, version }
+    })
+  }
+
+  private indexState(g: { indexName: string | null; indexSettings: IndexSettings | null }, column: ColumnFacts, indexes: IndexFacts[]) {
+    const own = indexes.find((i) => i.name === g.indexName)
+    const found = own ?? indexes.find((i) => (i.method === 'hnsw' || i.method === 'ivfflat') && i.attnums.includes(column.attnum))
+    if (!found) return null
+    const settingsHash = own && g.indexSettings ? pgIndexSettingsHash(g.indexSettings) : hash(found.definition)
+    return { name: found.name, method: found.method, valid: found.valid, settingsHash }
+  }
+
+  private async counts(ref: TableRef, table: { reltuples: number }, physical: string[]) {
+    const populated = new Map<string, number>()
+    if (table.reltuples >= 0 && table.reltuples >= EXACT_COUNT_BELOW) {
+      // Big table: statistics instead of a full scan on every plan.
+      const r = await this.driver.query<{ attname: string; null_frac: number }>(
+        `SELECT attname::text AS attname, null_frac::float8 AS null_frac FROM pg_stats
+          WHERE schemaname = $1 AND tablename = $2 AND attname = ANY($3::text[])`,
+        [ref.schema, ref.table, physical],
+      )
+      for (const row of r.rows) populated.set(row.attname, Math.round(table.reltuples * (1 - row.null_frac)))
+      const unknown = physical.filter((p) => !populated.has(p))
+      if (unknown.length > 0) {
+        const exact = await this.exactCounts(ref, unknown)
+        for (const p of unknown) populated.set(p, exact.columns.get(p) ?? 0)
+      }
+      return { rows: Math.round(table.reltuples), rowsExact: false, populated }
+    }
+    const exact = await this.exactCounts(ref, physical)
+    return { rows: exact.total, rowsExact: true, populated: exact.columns }
+  }
+
+  private async exactCounts(ref: TableRef, physical: string[]) {
+    const cols = physical.map((p, i) => `count(${quoteIdent(p)})::float8 AS c${i}`)
+    const r = await this.driver.query<Record<string, number>>(`SELECT ${['count(*)::float8 AS total', ...cols].join(', ')} FROM ${ref.qualified}`)
+    const row = r.rows[0] ?? {}
+    return { total: row.total ?? 0, columns: new Map(physical.map((p, i) => [p, row[`c${i}`] ?? 0])) }
+  }
+
+  private async lockHolder(ref: TableRef): Promise<LockInfo | null> {
+    const row = await state.readLockRow(this.driver, ref.collectionKey)
+    if (!row) return null
+    if (!this.driver.native) return this.localLocks.has(ref.collectionKey) ? row : null
+    // The row outlives a killed process; the advisory lock does not. Only a held lock counts.
+    const r = await this.driver.query<{ held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int::oid
+                 AND objid = hashtext($2)::oid AND objsubid = 2 AND granted) AS held`,
+      [ADVISORY_CLASS, ref.collectionKey],
+    )
+    return r.rows[0]?.held ? row : null
+  }
+
+  private lockHeld(ref: TableRef, row: LockInfo | null): EmbedformError {
+    const who = row ? `${row.holder} (pid ${row.pid ?? '?'} on ${row.host ?? '?'}, since ${row.since})` : 'another session'
+    return failure('E_LOCK_HELD', `${ref.collectionKey} is locked by ${who}`, {
+      location: { object: objectName(ref) },
+      hint: 'wait for that run to finish; the lock is released automatically when its process exits',
+    })
+  }
+
+  async lock(c: Collection, holder: string): Promise<Release> {
+    const ref = resolveTable(c)
+    return this.guard('lock', ref, async () => {
+      await this.persistAdoption(c, ref)
+      const info: LockInfo = { holder, pid: process.pid, host: hostname(), since: new Date().toISOString() }
+      if (!this.driver.native) {
+        if (this.localLocks.has(ref.collectionKey)) throw this.lockHeld(ref, await state.readLockRow(this.driver, ref.collectionKey))
+        await state.writeLockRow(this.driver, ref.collectionKey, info)
+        const release: Release = async () => {
+          if (this.localLocks.get(ref.collectionKey)?.release !== release) return
+          this.localLocks.delete(ref.collectionKey)
+          await state.deleteLockRow(this.driver, ref.collectionKey)
+        }
+        this.localLocks.set(ref.collectionKey, { release })
+        return release
+      }
+      // Session-level advisory lock on a dedicated connection: it dies with the process, so
+      // kill -9 never leaves a stale lock behind.
+      const session = await this.driver.session()
+      try {
+        const r = await session.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS ok`, [ADVISORY_CLASS, ref.collectionKey])
+        if (!r.rows[0]?.ok) throw this.lockHeld(ref, await state.readLockRow(this.driver, ref.collectionKey))
+        await state.writeLockRow(session, ref.collectionKey, info)
+      } catch (err) {
+        await session.release()
+        throw err
+      }
+      const release: Release = async () => {
+        if (!this.heldLocks.delete(release)) return
+        try {
+          await state.deleteLockRow(session, ref.collectionKey)
+          await session.query(`SELECT pg_advisory_unlock($1::int, hashtext($2))`, [ADVISORY_CLASS, ref.collectionKey])
+        } finally {
+          await session.release()
+        }
+      }
+      this.heldLocks.add(release)
+      return release
+    })
+  }
+
+  async createGeneration(c: Collection, spec: GenerationSpec): Promise<void> {
+    const ref = resolveTable(c)
+    const column = generationColumn(ref, spec.id)
+    if (!Number.isInteger(spec.dimensions) || spec.dimensions < 1 || spec.dimensions > MAX_DIMENSIONS[spec.storage]) {
+      throw inputError('E_DIMENSIONS', `${spec.dimensions} dimensions cannot be stored in a ${spec.storage} column (1–${MAX_DIMENSIONS[spec.storage]})`, {
+        location: { object: objectName(ref, column) },
+      })
+    }
+    await this.guard(
+      'create generation',
+      ref,
+      async () => {
+        await this.requireTable(ref)
+        await this.persistAdoption(c, ref)
+        const existing = (await state.readGenerations(this.driver, ref.collectionKey)).find((g) => g.id === spec.id)
+        if (existing && existing.status !== 'building') return
+        if (existing && existing.fingerprint !== spec.fingerprint) {
+          throw failure('E_GENERATION_CONFLICT', `generation ${spec.id} already exists with fingerprint ${existing.fingerprint}`, {
+            location: { object: objectName(ref, column) },
+            hint: 'drop it first or use the next generation id',
+          })
+        }
+        await this.ddl(async (tx) => {
+          await tx.query(`ALTER TABLE ${ref.qualified} ADD COLUMN IF NOT EXISTS ${quoteIdent(column)} ${spec.storage}(${spec.dimensions})`)
+          await this.installCatchupTrigger(tx, ref, spec.id, column)
+          await state.insertGeneration(tx, ref.collectionKey, state.specRecord(spec, column, indexName(ref, spec.id)))
+        })
+      },
+      column,
+    )
+  }
+
+  /** One DDL transaction with a short lock_timeout, retried with backoff on 55P03. */
+  private ddl<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return retryOnLockTimeout(() =>
+      this.driver.transaction(async (tx) => {
+        await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [this.options.lockTimeout])
+        return fn(tx)
+      }),
+    )
+  }
+
+  /**
+   * A row whose text changes during the backfill loses its new-generation vector, so the
+   * catch-up pass re-embeds it. Rows inserted meanwhile are NULL in the new column anyway.
+   */
+  private async installCatchupTrigger(tx: Queryable, ref: TableRef, id: number, column: string): Promise<void> {
+    const fn = `embedform.${quoteIdent(triggerFunction(ref, id))}`
+    const changed = ref.textColumns.map((col) => `NEW.${quoteIdent(col)} IS DISTINCT FROM OLD.${quoteIdent(col)}`).join(' OR ')
+    await tx.query(
+      `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $body$
+       BEGIN
+         IF ${changed} THEN
+           NEW.${quoteIdent(column)} := NULL;
+         END IF;
+         RETURN NEW;
+       END
+       $body$`,
+    )
+    await tx.query(`DROP TRIGGER IF EXISTS ${quoteIdent(triggerName(ref, id))} ON ${ref.qualified}`)
+    await tx.query(
+      `CREATE TRIGGER ${quoteIdent(triggerName(ref, id))} BEFORE UPDATE OF ${ref.textColumns.map(quoteIdent).join(', ')}
+         ON ${ref.qualified} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+    )
+  }
+
+  private async dropCatchupTrigger(tx: Queryable, ref: TableRef, id: number): Promise<void> {
+    await tx.query(`DROP TRIGGER IF EXISTS ${quoteIdent(triggerName(ref, id))} ON ${ref.qualified}`)
+    await tx.query(`DROP FUNCTION IF EXISTS embedform.${quoteIdent(triggerFunction(ref, id))}()`)
+  }
+
+  async *pending(c: Collection, generation: number, opts: PendingOptions): AsyncIterable<PendingRow[]> {
+    const ref = resolveTable(c)
+    const g = await this.guard('pending', ref, () => this.requireGeneration(c, ref, generation))
+    const text = textExpression(ref, 't', 1)
+    const keyParam = text.params.length + 1
+    const limitParam = text.params.length + 2
+    const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, md5(${text.sql}) AS token FROM ${ref.qualified} t`
+    const order = `ORDER BY t.${quoteIdent(ref.key)} LIMIT $${limitParam}`
+    const nullCol = `t.${quoteIdent(g.physical)} IS NULL`
+    // Backfill and catch-up are the same scan: rows written meanwhile are NULL in the new column.
+    let last: RowKey | null = null
+    for (;;) {
+      const r: { rows: { k: RowKey; text: string; token: string }[] } = await this.guard(`pending (${opts.phase})`, ref, () =>
+        last === null
+          ? this.driver.query(`${select} WHERE ${nullCol} ORDER BY t.${quoteIdent(ref.key)} LIMIT $${keyParam}`, [...text.params, opts.batchSize])
+          : this.driver.query(`${select} WHERE ${nullCol} AND t.${quoteIdent(ref.key)} > $${keyParam} ${order}`, [
+              ...text.params,
+              last,
+              opts.batchSize,
+            ]),
+      )
+      if (r.rows.length === 0) return
+      last = r.rows[r.rows.length - 1]!.k
+      yield r.rows.map((row) => ({ key: row.k, text: row.text, token: row.token }))
+    }
+  }
+
+  async write(c: Collection, generation: number, rows: VectorRow[]): Promise<void> {
+    if (rows.length === 0) return
+    const ref = resolveTable(c)
+    await this.guard('write', ref, async () => {
+      const g = await this.requireGeneration(c, ref, generation)
+      if (g.status === 'live') {
+        throw failure('E_WRITE_LIVE', `generation ${generation} is live; embedform never writes the column the application reads`, {
+          location: { object: objectName(ref, g.physical) },
+        })
+      }
+      const table = await this.requireTable(ref)
+      const keyType = (await columnFacts(this.driver, table.oid)).get(ref.key)?.type
+      if (!keyType) throw failure('E_COLUMN_MISSING', `key column ${ref.key} does not exist`, { location: { object: objectName(ref, ref.key) } })
+      const bad = rows.find((r) => r.vector.length !== g.dimensions)
+      if (bad) {
+        throw failure('E_DIMENSIONS', `vector for key ${bad.key} has ${bad.vector.length} dimensions, generation ${generation} holds ${g.dimensions}`, {
+          location: { object: objectName(ref, g.physical) },
+        })
+      }
+      const data = encodeCopyRows(rows.map((r) => ({ key: String(r.key), token: r.token ?? null, vector: r.vector })))
+      const text = textExpression(ref, 't', 1)
+      await this.driver.transaction(async (tx) => {
+        await tx.query(`CREATE TEMP TABLE IF NOT EXISTS embedform_write (k text, token text, v vector) ON COMMIT DELETE ROWS`)
+        await tx.copyIn('embedform_write', ['k', 'token', 'v'], data)
+        // Without statistics the planner guesses the temp table's size and may join it by
+        // scanning the whole target table once per batch.
+        await tx.query('ANALYZE embedform_write')
+        // Token guard: a row whose text changed since pending() read it stays NULL for catch-up.
+        await tx.query(
+          `UPDATE ${ref.qualified} t SET ${quoteIdent(g.physical)} = w.v::${g.storage}
+             FROM embedform_write w
+            WHERE t.${quoteIdent(ref.key)} = w.k::${keyType} AND (w.token IS NULL OR md5(${text.sql}) = w.token)`,
+          text.params,
+        )
+      })
+    })
+  }
+
+  private indexSql(ref: TableRef, g: state.GenerationRecord, rows: number, concurrently: boolean): string | null {
+    const s = g.indexSettings
+    if (!s || s.pgvector.type === 'none') return null
+    const opclass = `${g.storage}_${DISTANCE[s.metric].opclass}`
+    const p = s.pgvector
+    const lists = p.lists ?? Math.max(1, Math.floor(rows <= 1_000_000 ? rows / 1000 : Math.sqrt(rows)))
+    const withClause = p.type === 'hnsw' ? `m = ${Math.trunc(p.m)}, ef_construction = ${Math.trunc(p.efConstruction)}` : `lists = ${Math.trunc(lists)}`
+    return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}IF NOT EXISTS ${quoteIdent(g.indexName ?? indexName(ref, g.id))}
+      ON ${ref.qualified} USING ${p.type} (${quoteIdent(g.physical)} ${opclass}) WITH (${withClause})`
+  }
+
+  async buildIndex(c: Collection, generation: number, onProgress?: (done: number, total: number) => void): Promise<void> {
+    const ref = resolveTable(c)
+    await this.guard('build index', ref, async () => {
+      const g = await this.requireGeneration(c, ref, generation)
+      const table = await this.requireTable(ref)
+      const name = g.indexName ?? indexName(ref, g.id)
+      const existing = (await indexFacts(this.driver, table.oid)).find((i) => i.name === name)
+      if (existing?.valid) return
+      const rows = (await this.exactCounts(ref, [g.physical])).columns.get(g.physical) ?? 0
+      const sql = this.indexSql(ref, g, rows, this.driver.native)
+      if (!sql) return
+      const session = await this.driver.session()
+      try {
+        // An INVALID index is what a crashed CONCURRENTLY build leaves behind: drop and rebuild.
+        if (existing) await session.query(`DROP INDEX ${this.driver.native ? 'CONCURRENTLY ' : ''}IF EXISTS ${quoteIdent(ref.schema)}.${quoteIdent(name)}`)
+        await session.query(`SELECT set_config('maintenance_work_mem', $1, false)`, [this.options.maintenanceWorkMem])
+        const progress = this.driver.native && onProgress ? this.pollIndexProgress(table.oid, onProgress) : null
+        try {
+          await session.query(sql)
+        } finally {
+          progress?.stop()
+        }
+        onProgress?.(rows, rows)
+      } finally {
+        await session.release()
+      }
+    })
+  }
+
+  private pollIndexProgress(oid: number, onProgress: (done: number, total: number) => void): { stop(): void } {
+    const timer = setInterval(() => {
+      this.driver
+        .query<{ done: number; total: number }>(
+          `SELECT CASE WHEN tuples_total > 0 THEN tuples_done ELSE blocks_done END::float8 AS done,
+                  CASE WHEN tuples_total > 0 THEN tuples_total ELSE blocks_total END::float8 AS total
+             FROM pg_stat_progress_create_index WHERE relid = $1::int8::oid`,
+          [oid],
+        )
+        .then((r) => {
+          const row = r.rows[0]
+          if (row && row.total > 0) onProgress(row.done, row.total)
+        })
+        .catch(() => undefined)
+    }, 500)
+    return { stop: () => clearInterval(timer) }
+  }
+
+  async dropIndex(c: Collection, generation: number): Promise<void> {
+    const ref = resolveTable(c)
+    await this.guard('drop index', ref, async () => {
+      const g = await this.requireGeneration(c, ref, generation)
+      const name = g.indexName ?? indexName(ref, g.id)
+      await this.driver.query(`DROP INDEX ${this.driver.native ? 'CONCURRENTLY ' : ''}IF EXISTS ${quoteIdent(ref.schema)}.${quoteIdent(name)}`)
+    })
+  }
+
+  async verify(c: Collection, generation: number): Promise<VerifyReport> {
+    const ref = resolveTable(c)
+    return this.guard('verify', ref, async () => {
+      const g = await this.requireGeneration(c, ref, generation)
+      const table = await this.requireTable(ref)
+      const col = quoteIdent(g.physical)
+      const counts = await this.driver.query<{ total: number; populated: number; wrong: number }>(
+        `SELECT count(*)::float8 AS total, count(${col})::float8 AS populated,
+                count(*) FILTER (WHERE vector_dims(${col}) <> $1)::float8 AS wrong
+           FROM ${ref.qualified}`,
+        [g.dimensions],
+      )
+      const { total = 0, populated = 0, wrong = 0 } = counts.rows[0] ?? {}
+      const wantsIndex = g.indexSettings !== null && g.indexSettings.pgvector.type !== 'none'
+      const index = (await indexFacts(this.driver, table.oid)).find((i) => i.name === (g.indexName ?? indexName(ref, g.id)))
+      const indexValid = wantsIndex ? (index?.valid ?? false) : null
+      const sample = await this.driver.query<{ k: RowKey; v: string }>(
+        `SELECT ${quoteIdent(ref.key)} AS k, ${col}::text AS v FROM ${ref.qualified} WHERE ${col} IS NOT NULL ORDER BY random() LIMIT ${SAMPLE_ROWS}`,
+      )
+      let selfFound = 0
+      for (const row of sample.rows) {
+        const hits = await this.nearest(ref, g, row.v, SAMPLE_K)
+        if (hits.some((h) => String(h.key) === String(row.k))) selfFound++
+      }
+      const problems: string[] = []
+      const missing = total - populated
+      if (missing > 0) problems.push(`${missing} of ${total} rows have no vector in ${g.physical}`)
+      if (wrong > 0) problems.push(`${wrong} vectors in ${g.physical} do not have ${g.dimensions} dimensions`)
+      if (indexValid === false) problems.push(index ? `index ${index.name} is INVALID` : `index ${g.indexName} is missing`)
+      if (selfFound < sample.rows.length) problems.push(`${sample.rows.length - selfFound} of ${sample.rows.length} sampled rows did not find themselves in their top ${SAMPLE_K}`)
+      return {
+        generation,
+        total,
+        populated,
+        missing,
+        wrongDimensions: wrong,
+        indexValid,
+        sample: { checked: sample.rows.length, selfFound },
+        ok: problems.length === 0,
+        problems,
+      }
+    })
+  }
+
+  async cutover(c: Collection, generation: number): Promise<void> {
+    const ref = resolveTable(c)
+    await this.guard('cutover', ref, async () => {
+      await this.persistAdoption(c, ref)
+      const target = await this.requireGeneration(c, ref, generation)
+      if (target.status === 'live') return
+      const table = await this.requireTable(ref)
+      await this.ddl(async (tx) => {
+        const gens = await state.readGenerations(tx, ref.collectionKey)
+        const live = gens.find((g) => g.status === 'live')
+        const columns = await columnFacts(tx, table.oid)
+        const liveColumn = columns.get(ref.vector)
+        if (!columns.get(target.physical)) {
+          throw failure('E_COLUMN_MISSING', `column ${target.physical} of generation ${generation} does not exist`, {
+            location: { object: objectName(ref, target.physical) },
+          })
+        }
+        if (liveColumn && !live) {
+          throw failure('E_UNMANAGED_COLUMN', `column ${ref.vector} exists but no live generation is recorded for it`, {
+            location: { object: objectName(ref, ref.vector) },
+          })
+        }
+        // Readers of a view lock the view before the table: take the locks in that same order
+        // (outermost view first, table last), or a reader and the swap deadlock.
+        const views = liveColumn ? await dependentViews(tx, table.oid, [liveColumn.attnum]) : []
+        const lockOrder = [...views].reverse().map((v) => `${quoteIdent(v.schema)}.${quoteIdent(v.name)}`)
+        await tx.query(`LOCK TABLE ${[...lockOrder, ref.qualified].join(', ')} IN ACCESS EXCLUSIVE MODE`)
+        for (const v of [...views].reverse()) await tx.query(`DROP VIEW ${quoteIdent(v.schema)}.${quoteIdent(v.name)}`)
+        if (live && liveColumn) {
+          const retired = generationColumn(ref, live.id)
+          await tx.query(`ALTER TABLE ${ref.qualified} RENAME COLUMN ${quoteIdent(ref.vector)} TO ${quoteIdent(retired)}`)
+          await state.setGeneration(tx, ref.collectionKey, live.id, 'retained', retired)
+        }
+        await tx.query(`ALTER TABLE ${ref.qualified} RENAME COLUMN ${quoteIdent(target.physical)} TO ${quoteIdent(ref.vector)}`)
+        await state.setGeneration(tx, ref.collectionKey, generation, 'live', ref.vector)
+        await this.dropCatchupTrigger(tx, ref, generation)
+        // Views bind to the physical column: recreate them from their text so they read the new one.
+        for (const v of views) await this.recreateView(tx, v)
+      })
+    })
+  }
+
+  private async recreateView(tx: Queryable, v: Awaited<ReturnType<typeof dependentViews>>[number]): Promise<void> {
+    const name = `${quoteIdent(v.schema)}.${quoteIdent(v.name)}`
+    const withClause = v.options?.length ? ` WITH (${v.options.join(', ')})` : ''
+    await tx.query(`CREATE VIEW ${name}${withClause} AS ${v.definition}`)
+    for (const grant of v.grants) {
+      await tx.query(`GRANT ${grant.privilege} ON ${name} TO ${grant.grantee === null ? 'PUBLIC' : quoteIdent(grant.grantee)}`)
+    }
+  }
+
+  async dropGeneration(c: Collection, generation: number): Promise<void> {
+    const ref = resolveTable(c)
+    await this.guard('drop generation', ref, async () => {
+      if (!(await state.stateExists(this.driver))) return
+      const g = (await state.readGenerations(this.driver, ref.collectionKey)).find((x) => x.id === generation)
+      if (!g) return
+      if (g.status === 'live') {
+        throw failure('E_GENERATION_LIVE', `generation ${generation} is live; cut over to another generation before dropping it`, {
+          location: { object: objectName(ref, g.physical) },
+        })
+      }
+      const name = g.indexName ?? indexName(ref, g.id)
+      await this.driver.query(`DROP INDEX ${this.driver.native ? 'CONCURRENTLY ' : ''}IF EXISTS ${quoteIdent(ref.schema)}.${quoteIdent(name)}`)
+      await this.ddl(async (tx) => {
+        await this.dropCatchupTrigger(tx, ref, generation)
+        await tx.query(`ALTER TABLE ${ref.qualified} DROP COLUMN IF EXISTS ${quoteIdent(g.physical)}`)
+        await state.deleteGeneration(tx, ref.collectionKey, generation)
+      })
+    })
+  }
+
+  private async nearest(ref: TableRef, g: state.GenerationRecord, vector: string, k: number): Promise<Hit[]> {
+    const metric = g.indexSettings?.metric ?? 'cosine'
+    const { op, score } = DISTANCE[metric]
+    const text = textExpression(ref, 't', 3)
+    const col = `t.${quoteIdent(g.physical)}`
+    const r = await this.driver.query<{ k: RowKey; text: string; d: number | null }>(
+      `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, (${col} ${op} $1::${g.storage})::float8 AS d
+         FROM ${ref.qualified} t ORDER BY ${col} ${op} $1::${g.storage} LIMIT $2`,
+      [vector, k, ...text.params],
+    )
+    // NULL distances (rows without a vector) sort last; they are not hits.
+    return r.rows.filter((row) => row.d !== null).map((row) => ({ key: row.k, score: score(row.d!), text: row.text }))
+  }
+
+  async search(c: Collection, generation: number, q: SearchQuery): Promise<Hit[]> {
+    const ref = resolveTable(c)
+    return this.guard('search', ref, async () => {
+      const g = await this.requireGeneration(c, ref, generation)
+      return this.nearest(ref, g, vectorLiteral(q.vector), q.k)
+    })
+  }
+
+  async readJournal(c: Collection): Promise<Journal | null> {
+    const ref = resolveTable(c)
+    return this.guard('read journal', ref, async () =>
+      (await state.stateExists(this.driver)) ? state.readJournal(this.driver, ref.collectionKey) : null,
+    )
+  }
+
+  async writeJournal(c: Collection, j: Journal | null): Promise<void> {
+    const ref = resolveTable(c)
+    await this.guard('write journal', ref, async () => {
+      await state.ensureState(this.driver)
+      await state.writeJournal(this.driver, ref.collectionKey, j)
+    })
+  }
+
+  async close(): Promise<void> {
+    for (const held of [...this.localLocks.values()]) await held.release()
+    for (const release of [...this.heldLocks]) await release()
+    if (this.options.ownsDriver) await this.driver.close()
+  }
+}

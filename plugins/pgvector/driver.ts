@@ -1,0 +1,37 @@
+/**
+ * The only thing the adapter knows about a connection: run SQL, run a transaction, COPY a
+ * buffer in, hold one session open. Native PostgreSQL (pg Pool) and PGlite both implement it,
+ * so every SQL statement of the adapter is shared between them.
+ */
+
+export interface QueryResult<T> {
+  rows: T[]
+  rowCount: number
+}
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>
+  /** `COPY … FROM STDIN (FORMAT binary)`; the driver rewrites the source for PGlite. */
+  copyIn(table: string, columns: string[], data: Buffer): Promise<void>
+}
+
+/** A connection kept for a while (advisory locks, index builds with session settings). */
+export interface Session extends Queryable {
+  release(): Promise<void>
+}
+
+export interface Driver extends Queryable {
+  /** true on a PostgreSQL server; false on PGlite (one backend, no CONCURRENTLY, no parallel work). */
+  readonly native: boolean
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  session(): Promise<Session>
+  close(): Promise<void>
+}
+
+/** SQLSTATE of an error thrown by either driver, if it has one. */
+export function sqlState(err: unknown): string | undefined {
+  if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string') {
+    return (err as { code: string }).code
+  }
+  return undefined
+}

@@ -1,0 +1,85 @@
+import pg from 'pg'
+import copyStreams from 'pg-copy-streams'
+import { pipeline } from 'node:stream/promises'
+import { Readable } from 'node:stream'
+import type { Driver, QueryResult, Queryable, Session } from './driver.js'
+import { quoteIdent } from './identifiers.js'
+
+type Client = pg.PoolClient | pg.Pool
+
+async function run<T>(client: Client, sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+  const r = await client.query(sql, params as unknown[] | undefined)
+  return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 }
+}
+
+function copySql(table: string, columns: string[]): string {
+  return `COPY ${table} (${columns.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`
+}
+
+function clientQueryable(client: pg.PoolClient): Queryable {
+  return {
+    query: (sql, params) => run(client, sql, params),
+    async copyIn(table, columns, data) {
+      const stream = client.query(copyStreams.from(copySql(table, columns)))
+      await pipeline(Readable.from([data]), stream)
+    },
+  }
+}
+
+/** node-postgres Pool: transactions and sessions check out a dedicated client. */
+export class PgDriver implements Driver {
+  readonly native = true
+  private readonly pool: pg.Pool
+
+  constructor(url: string, max = 4) {
+    this.pool = new pg.Pool({ connectionString: url, max, application_name: 'embedform' })
+    // An idle client losing its connection (server restart) must not crash the process.
+    this.pool.on('error', () => undefined)
+  }
+
+  query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+    return run<T>(this.pool, sql, params)
+  }
+
+  async copyIn(table: string, columns: string[], data: Buffer): Promise<void> {
+    const client = await this.pool.connect()
+    try {
+      await clientQueryable(client).copyIn(table, columns, data)
+    } finally {
+      client.release()
+    }
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      const result = await fn(clientQueryable(client))
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw err
+    } finally {
+      client.release()
+    }
+  }
+
+  async session(): Promise<Session> {
+    const client = await this.pool.connect()
+    let released = false
+    return {
+      ...clientQueryable(client),
+      async release() {
+        if (released) return
+        released = true
+        // Destroy rather than return to the pool: session settings and advisory locks die with it.
+        client.release(true)
+      },
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end()
+  }
+}

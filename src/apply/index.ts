@@ -1,0 +1,6 @@
+export { applyPlan } from './executor.js'
+export { MAX_CATCHUP_PASSES } from './steps.js'
+export { rollback } from '../engine/rollback.js'
+export { gc } from '../engine/gc.js'
+export { status } from '../engine/status.js'
+export type * from './types.js'

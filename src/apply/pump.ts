@@ -1,0 +1,91 @@
+/**
+ * Pending rows → encoder → store, with encoding of page n+1 overlapping the write of page n.
+ * At most one write in flight and one page being encoded, so memory stays bounded by two pages.
+ */
+import { failure, isEmbedformError } from '../core/errors.js'
+import type { Collection } from '../core/types.js'
+import type { Encoder } from '../encoder/types.js'
+import type { PendingOptions, PendingRow, StoreAdapter, VectorRow } from '../store/adapter.js'
+import { throwIfAborted, withRetries } from './retry.js'
+
+export const WRITE_RETRIES = 3
+
+export interface PumpArgs {
+  adapter: StoreAdapter
+  collection: Collection
+  generation: number
+  encoder: Encoder
+  phase: PendingOptions['phase']
+  batchSize: number
+  retryBaseMs: number
+  signal?: AbortSignal
+  /** Called after each successful write with the rows handed to the store so far in this pump (the token guard may still skip some). */
+  onWritten?: (written: number) => void
+  onRetry?: (attempt: number, err: unknown) => void
+}
+
+export interface PumpResult {
+  /** Rows the store reported pending (and that were encoded). */
+  found: number
+}
+
+export async function pump(args: PumpArgs): Promise<PumpResult> {
+  const { adapter, collection, generation, encoder } = args
+  let found = 0
+  let written = 0
+  let writeError: unknown
+  let inflight: Promise<void> | undefined
+
+  const write = (rows: VectorRow[]): Promise<void> =>
+    withRetries(() => adapter.write(collection, generation, rows), {
+      retries: WRITE_RETRIES,
+      baseMs: args.retryBaseMs,
+      ...(args.signal ? { signal: args.signal } : {}),
+      ...(args.onRetry ? { onRetry: args.onRetry } : {}),
+    }).then(
+      () => {
+        written += rows.length
+        args.onWritten?.(written)
+      },
+      // Kept, not thrown: an un-awaited rejection would crash the process while the next page encodes.
+      (err: unknown) => {
+        writeError = err
+      },
+    )
+
+  const settle = async (): Promise<void> => {
+    if (inflight) await inflight
+    inflight = undefined
+    // Input errors (wrong dimensions, bad identifiers) were never retried; they speak for themselves.
+    if (isEmbedformError(writeError) && writeError.kind === 'input') throw writeError
+    if (writeError !== undefined) {
+      throw failure('E_WRITE_FAILED', `writing vectors into generation g${generation} of ${collection.target} failed after ${WRITE_RETRIES} retries: ${(writeError as Error).message ?? String(writeError)}`, {
+        location: { object: `generation g${generation} of ${collection.target}` },
+        hint: 'progress is kept; run apply again to resume once the store is reachable',
+        cause: writeError,
+      })
+    }
+  }
+
+  const pages = adapter.pending(collection, generation, { batchSize: args.batchSize, phase: args.phase })
+  try {
+    for await (const { items, vectors } of encoder.encodeStream<PendingRow>(pages, 'document')) {
+      await settle()
+      throwIfAborted(args.signal)
+      found += items.length
+      inflight = write(
+        items.map((row, i) => ({
+          key: row.key,
+          vector: vectors[i] as Float32Array,
+          ...(row.version === undefined ? {} : { version: row.version }),
+          ...(row.token === undefined ? {} : { token: row.token }),
+        })),
+      )
+    }
+  } finally {
+    // Never leave a write running behind an error: the journal must describe what the store holds.
+    if (inflight) await inflight
+  }
+  await settle()
+  return { found }
+}

@@ -1,0 +1,222 @@
+/**
+ * What each plan step does against the store. Every step is safe to run again after a crash:
+ * adapter operations are idempotent and the pending queries only return rows still missing.
+ */
+import { failure, inputError } from '../core/errors.js'
+import type { ProgressEvent } from '../core/events.js'
+import type { Collection, Profile } from '../core/types.js'
+import type { Encoder } from '../encoder/types.js'
+import type { CollectionPlan, EngineContext, PlanStep } from '../plan/types.js'
+import type { GenerationSpec, GenerationState, StoreAdapter } from '../store/adapter.js'
+import { pump } from './pump.js'
+import type { ApplyOptions, GateResult } from './types.js'
+
+/** Catch-up passes before giving up: more means writes arrive faster than they are encoded. */
+export const MAX_CATCHUP_PASSES = 10
+/** Verify attempts when the only problem is rows that arrived after the last catch-up pass. */
+const VERIFY_ATTEMPTS = 3
+
+export interface StepContext {
+  ctx: EngineContext
+  plan: CollectionPlan
+  collection: Collection
+  adapter: StoreAdapter
+  /** Undefined for plans that never encode (index rebuilds). */
+  encoder: Encoder | undefined
+  opts: ApplyOptions
+  emit: (e: ProgressEvent) => void
+  stats: Record<string, number>
+  /** Set by the quality-gate step so the result can carry it. */
+  gate?: GateResult
+}
+
+function bump(stats: Record<string, number>, key: string, by: number): void {
+  stats[key] = (stats[key] ?? 0) + by
+}
+
+function generationSpec(plan: CollectionPlan, g: number): GenerationSpec {
+  const p: Profile = plan.profile
+  return {
+    id: g,
+    profile: p.name,
+    fingerprint: plan.to.fingerprint ?? '',
+    model: p.model.source,
+    dimensions: p.dimensions,
+    storage: p.index.storage,
+    index: p.index,
+    normalized: p.normalize,
+    profileSnapshot: p,
+  }
+}
+
+async function generation(sc: StepContext, id: number): Promise<GenerationState> {
+  const state = await sc.adapter.inspect(sc.collection)
+  const g = state.generations.find((x) => x.id === id)
+  if (!g) {
+    throw failure('E_GENERATION_MISSING', `generation g${id} of collection ${sc.collection.name} is gone from the store`, {
+      location: { object: `generation g${id} of ${sc.collection.target}` },
+      hint: 'something dropped it during apply; run `embedform plan` again',
+    })
+  }
+  return g
+}
+
+function encoderOf(sc: StepContext): Encoder {
+  if (!sc.encoder) throw failure('E_INTERNAL', `step needs an encoder but plan ${sc.plan.collection} (${sc.plan.change}) opened none`)
+  return sc.encoder
+}
+
+async function encodePass(sc: StepContext, step: PlanStep, phase: 'backfill' | 'catchup', total: number | undefined): Promise<number> {
+  let counted = 0
+  const res = await pump({
+    adapter: sc.adapter,
+    collection: sc.collection,
+    generation: step.generation,
+    encoder: encoderOf(sc),
+    phase,
+    batchSize: sc.opts.batchSize ?? 1000,
+    retryBaseMs: sc.opts.retryBaseMs ?? 500,
+    ...(sc.opts.signal ? { signal: sc.opts.signal } : {}),
+    onWritten: (done) => {
+      // Counted per write, not per pass, so a journal written after a failure still tells how far it got.
+      bump(sc.stats, 'rowsWritten', done - counted)
+      counted = done
+      sc.emit({ type: 'progress', step: step.id, done, ...(total === undefined ? {} : { total }) })
+    },
+    onRetry: (attempt, err) =>
+      sc.emit({ type: 'log', level: 'warn', message: `write to g${step.generation} failed (${(err as Error).message}); retry ${attempt}` }),
+  })
+  return res.found
+}
+
+/**
+ * Catch-up passes until one finds nothing. A retained generation first gets a backfill-phase
+ * pass: rows inserted while it was not live were never read by its backfill, and on some stores
+ * the catch-up phase only looks at rows changed since then.
+ */
+async function catchUp(sc: StepContext, step: PlanStep): Promise<void> {
+  if (sc.plan.change === 'cutover-retained' && step.kind === 'catch-up') await encodePass(sc, step, 'backfill', step.estimate.rows)
+  for (let pass = 1; pass <= MAX_CATCHUP_PASSES; pass++) {
+    const found = await encodePass(sc, step, 'catchup', undefined)
+    bump(sc.stats, 'catchUpPasses', 1)
+    if (found === 0) return
+  }
+  throw failure('E_CATCHUP_OUTPACED', `writes to ${sc.collection.target} outpace encoding: ${MAX_CATCHUP_PASSES} catch-up passes still found changed rows`, {
+    location: { object: `generation g${step.generation} of ${sc.collection.target}` },
+    hint: 'nothing readers see changed; run apply again in a quieter period, or raise throughput (device, batch size)',
+  })
+}
+
+async function verify(sc: StepContext, step: PlanStep): Promise<void> {
+  const isLive = (await sc.adapter.inspect(sc.collection)).live === step.generation
+  for (let attempt = 1; ; attempt++) {
+    // The final catch-up: rows written while the index was built must be embedded before verify.
+    if (!isLive) await catchUp(sc, step)
+    const report = await sc.adapter.verify(sc.collection, step.generation)
+    sc.emit({ type: 'log', level: 'info', message: `verify g${step.generation}: ${report.populated}/${report.total} rows, ${report.missing} missing, index ${report.indexValid === null ? 'none' : report.indexValid ? 'valid' : 'INVALID'}` })
+    if (report.ok) return
+    const onlyMissing = report.missing > 0 && report.wrongDimensions === 0 && report.indexValid !== false
+    // Rows missing from the live generation are the application's to write, not a failed rebuild.
+    if (onlyMissing && isLive) {
+      sc.emit({ type: 'log', level: 'warn', message: `${report.missing} rows have no vector in live generation g${step.generation}` })
+      return
+    }
+    if (!onlyMissing || attempt >= VERIFY_ATTEMPTS) {
+      throw failure('E_VERIFY_FAILED', `generation g${step.generation} of ${sc.collection.name} failed verification: ${report.problems.join('; ') || `${report.missing} rows missing`}`, {
+        location: { object: `generation g${step.generation} of ${sc.collection.target}` },
+        hint: 'nothing readers see changed; fix the problem and run apply again (it resumes)',
+      })
+    }
+  }
+}
+
+async function qualityGate(sc: StepContext, step: PlanStep): Promise<void> {
+  const gate = sc.plan.profile.gate
+  if (!gate) return
+  if (sc.opts.skipGate) {
+    sc.emit({ type: 'log', level: 'warn', message: `quality gate ${gate.metric} skipped (--skip-gate): g${step.generation} goes live unchecked` })
+    return
+  }
+  if (!sc.opts.gate) {
+    throw failure('E_GATE_RUNNER', `profile ${sc.plan.profile.name} declares a quality gate but apply was given no gate runner`, {
+      hint: 'pass a GateRunner (the CLI uses src/eval/gate.ts), or skip the gate explicitly with skipGate / --skip-gate',
+    })
+  }
+  const state = await sc.adapter.inspect(sc.collection)
+  const live = state.generations.find((g) => g.id === state.live)
+  const candidate = state.generations.find((g) => g.id === step.generation)
+  if (!live || !candidate) {
+    throw failure('E_GENERATION_MISSING', `quality gate needs both the live generation and g${step.generation} of ${sc.collection.name}`)
+  }
+  const result = await sc.opts.gate({ ctx: sc.ctx, collection: sc.collection, adapter: sc.adapter, liveGeneration: live, candidate, gate })
+  sc.gate = result
+  sc.emit({ type: 'log', level: result.passed ? 'info' : 'warn', message: result.report })
+  if (!result.passed) {
+    throw failure(
+      'E_GATE_FAILED',
+      `quality gate failed for ${sc.collection.name}: ${result.metric} ${result.candidate.toFixed(4)} on g${candidate.id} vs ${result.live.toFixed(4)} on g${live.id} (drop ${result.drop.toFixed(4)} > max ${result.maxDrop})\n${result.report}`,
+      {
+        location: { object: `generation g${candidate.id} of ${sc.collection.target}` },
+        hint: `g${candidate.id} is kept (building); apply again with --skip-gate to cut over anyway, or \`embedform rollback ${sc.collection.name}\` to abandon it`,
+      },
+    )
+  }
+}
+
+async function cutover(sc: StepContext, step: PlanStep): Promise<void> {
+  const state = await sc.adapter.inspect(sc.collection)
+  if (state.live === step.generation) return
+  await catchUp(sc, step)
+  await sc.adapter.cutover(sc.collection, step.generation)
+}
+
+async function retainPrevious(sc: StepContext, step: PlanStep): Promise<void> {
+  const previous = sc.plan.from?.generation
+  if (previous === undefined) return
+  const g = await generation(sc, previous)
+  if (g.status !== 'retained') {
+    throw failure('E_RETAIN', `g${previous} of ${sc.collection.name} should be retained after the cutover but is ${g.status}`, {
+      location: { object: `generation g${previous} of ${sc.collection.target}` },
+    })
+  }
+  sc.emit({ type: 'log', level: 'info', message: `g${previous} retained: \`embedform rollback ${sc.collection.name}\` switches back until gc drops it (step ${step.id})` })
+}
+
+export async function runStep(sc: StepContext, step: PlanStep): Promise<void> {
+  const { adapter, collection } = sc
+  switch (step.kind) {
+    case 'create-generation':
+      return adapter.createGeneration(collection, generationSpec(sc.plan, step.generation))
+    case 'backfill': {
+      const state = await adapter.inspect(collection)
+      const populated = state.generations.find((g) => g.id === step.generation)?.populated ?? 0
+      sc.emit({ type: 'progress', step: step.id, done: 0, total: Math.max(0, state.rows - populated) })
+      await encodePass(sc, step, 'backfill', Math.max(0, state.rows - populated))
+      return
+    }
+    case 'catch-up':
+      return catchUp(sc, step)
+    case 'drop-index':
+      return adapter.dropIndex(collection, step.generation)
+    case 'build-index':
+      return adapter.buildIndex(
+        collection,
+        step.generation,
+        (done, total) => sc.emit({ type: 'progress', step: step.id, done, total }),
+        sc.plan.profile.index,
+      )
+    case 'verify':
+      return verify(sc, step)
+    case 'quality-gate':
+      return qualityGate(sc, step)
+    case 'cutover':
+      return cutover(sc, step)
+    case 'retain-previous':
+      return retainPrevious(sc, step)
+    case 'adopt':
+      // The step kind is reserved in the plan format, but this engine never plans it.
+      throw inputError('E_PLAN_STEP', `step ${step.id}: "adopt" is not executed by this version of embedform`, {
+        hint: 'make a new plan with `embedform plan -o plan.json`',
+      })
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * What apply, rollback, gc and status hand back, and the quality-gate hook the search/eval
+ * engineer implements (src/eval/gate.ts) and the CLI passes in.
+ */
+import type { Collection, QualityGate } from '../core/types.js'
+import type { ChangeKind } from '../plan/types.js'
+import type { EngineContext } from '../plan/types.js'
+import type { GenerationState, GenerationStatus, Journal, LockInfo, StoreAdapter } from '../store/adapter.js'
+
+export interface GateResult {
+  passed: boolean
+  metric: string
+  live: number
+  candidate: number
+  drop: number
+  maxDrop: number
+  /** Human-readable comparison, printed when the gate fails. */
+  report: string
+}
+
+export type GateRunner = (args: {
+  ctx: EngineContext
+  collection: Collection
+  adapter: StoreAdapter
+  liveGeneration: GenerationState
+  candidate: GenerationState
+  gate: QualityGate
+}) => Promise<GateResult>
+
+export interface ApplyOptions {
+  skipGate?: boolean
+  signal?: AbortSignal
+  /** Rows per pending page / encode batch / write. Default 1000. */
+  batchSize?: number
+  gate?: GateRunner
+  /** First backoff delay between write retries (doubles each retry). Default 500 ms. */
+  retryBaseMs?: number
+}
+
+export interface CollectionApplyResult {
+  collection: string
+  change: ChangeKind
+  /** Generation live after apply (unchanged for runtime-only / none). */
+  generation: number
+  /** Step ids run by this invocation, in order. */
+  ran: string[]
+  /** Step ids skipped because the journal had them done (resume). */
+  resumed: string[]
+  rowsWritten: number
+  catchUpPasses: number
+  gate?: GateResult
+}
+
+export interface ApplyResult {
+  planId: string
+  collections: CollectionApplyResult[]
+  ms: number
+}
+
+export interface RollbackResult {
+  collection: string
+  from: number | null
+  to: number | null
+  /** Set when rollback abandoned an apply that had not cut over yet. */
+  abandoned?: { planId: string; generation: number }
+  /** Rows the target generation has no vector for (written while it was not live). */
+  missing: number
+  warnings: string[]
+}
+
+export interface GcDrop {
+  collection: string
+  generation: number
+  physical: string
+  populated: number
+}
+
+export interface GcResult {
+  dryRun: boolean
+  keep: number
+  dropped: GcDrop[]
+  kept: { collection: string; generation: number }[]
+}
+
+export interface GenerationStatusEntry {
+  id: number
+  status: GenerationStatus
+  physical: string
+  profile: string | null
+  fingerprint: string | null
+  model: string | null
+  dimensions: number
+  total: number
+  populated: number
+  missing: number
+  index: { name: string; method: string; valid: boolean } | null
+  createdAt: string
+}
+
+export interface CollectionStatus {
+  collection: string
+  store: string
+  exists: boolean
+  rows: number
+  rowsExact: boolean
+  live: { generation: number; profile: string | null; fingerprint: string | null } | null
+  desired: { profile: string; fingerprint: string }
+  /** Live state already is what the configuration asks for (runtime settings aside). */
+  matchesConfig: boolean
+  change: ChangeKind
+  generations: GenerationStatusEntry[]
+  lock: LockInfo | null
+  journal: Journal | null
+}
+
+export interface StatusReport {
+  collections: CollectionStatus[]
+}

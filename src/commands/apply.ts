@@ -1,0 +1,151 @@
+import { Args, Flags } from '@oclif/core'
+import type { ApplyResult } from '../apply/types.js'
+import { applyPlan } from '../apply/index.js'
+import { BaseCommand } from '../cli/base-command.js'
+import { canPrompt, confirm, needsAutoApprove } from '../cli/confirm.js'
+import { createEngineContext, dropStashedPlan, findInFlightApply, stashPlan } from '../cli/engine-context.js'
+import { createProgressRenderer, formatDuration, progressMode } from '../cli/progress.js'
+import { type EmbedformError, failure, inputError, isEmbedformError } from '../core/errors.js'
+import { gateRunner } from '../eval/gate.js'
+import { makePlan, planHasChanges, readPlanFile, renderPlan } from '../plan/index.js'
+import type { EngineContext, Plan } from '../plan/types.js'
+
+export default class Apply extends BaseCommand {
+  static override description = `Move the stores to what the configuration says: create the new generation, backfill it, catch up writes made meanwhile, build its index, verify it, run the quality gate, and cut over atomically. The previous generation is retained for \`embedform rollback\`.
+
+Without PLAN_FILE, makes a plan, prints it and asks for confirmation. With PLAN_FILE (from \`embedform plan -o\`), executes exactly that plan and refuses it if the live state changed since it was made.
+
+Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it continues from the store's journal and every row is embedded exactly once.`
+
+  static override examples = [
+    '<%= config.bin %> apply',
+    '<%= config.bin %> apply --auto-approve',
+    '<%= config.bin %> plan -o plan.json && <%= config.bin %> apply plan.json',
+    '<%= config.bin %> apply --auto-approve --batch-size 256 --json',
+    '<%= config.bin %> apply --auto-approve --skip-gate',
+  ]
+
+  static override args = {
+    plan_file: Args.string({ description: 'Plan saved by `embedform plan -o FILE`.', required: false }),
+  }
+
+  static override flags = {
+    'auto-approve': Flags.boolean({ description: 'Apply without asking for confirmation (required without a terminal).', default: false }),
+    'skip-gate': Flags.boolean({ description: 'Cut over even when the profile declares a quality gate, without evaluating it.', default: false }),
+    'batch-size': Flags.integer({ description: 'Rows per read / encode / write batch (default 1000).', min: 1 }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Apply)
+    const json = this.wantsJson
+    const fromFile = args.plan_file
+    // Refuse before touching any store: a non-interactive apply must say it means it.
+    if (!fromFile && !flags['auto-approve'] && !canPrompt(json)) needsAutoApprove('apply')
+
+    const renderer = createProgressRenderer(progressMode(json))
+    const ctx = await createEngineContext(flags.config, { onEvent: renderer.listener, log: (m) => this.note(m) })
+    const abort = new AbortController()
+    const onSigint = () => {
+      if (abort.signal.aborted) process.exit(130)
+      this.note('\nInterrupted: stopping after the current batch (Ctrl-C again to quit at once)...')
+      abort.abort()
+    }
+    process.on('SIGINT', onSigint)
+    let result: ApplyResult | undefined
+    let stashed: Plan | undefined
+    try {
+      const plan = fromFile ? await readPlanFile(fromFile) : await this.resumeOrPlan(ctx, flags['auto-approve'], json)
+      if (!plan) return
+      if (!fromFile) {
+        await stashPlan(ctx.config, plan)
+        stashed = plan
+      }
+      result = await applyPlan(ctx, plan, {
+        skipGate: flags['skip-gate'],
+        signal: abort.signal,
+        gate: gateRunner,
+        ...(flags['batch-size'] ? { batchSize: flags['batch-size'] } : {}),
+      })
+      if (abort.signal.aborted) throw this.interrupted(fromFile)
+      if (stashed) await dropStashedPlan(ctx.config, stashed.id)
+    } catch (err) {
+      if (abort.signal.aborted) throw this.interrupted(fromFile, err)
+      // Refused before it started (stale, locked, in progress elsewhere): there is nothing to resume.
+      if (stashed && isEmbedformError(err) && err.kind === 'input') await dropStashedPlan(ctx.config, stashed.id)
+      throw err
+    } finally {
+      process.off('SIGINT', onSigint)
+      renderer.stop()
+      await ctx.close()
+    }
+    this.report(result)
+  }
+
+  /**
+   * An apply left in flight (killed, interrupted, failed) is resumed with its own plan: the
+   * engine continues only the plan the store's journal names, and every row stays embedded once.
+   */
+  private async resumeOrPlan(ctx: EngineContext, autoApprove: boolean, json: boolean): Promise<Plan | undefined> {
+    const inFlight = await findInFlightApply(ctx)
+    if (!inFlight) return this.planAndConfirm(ctx, autoApprove, json)
+    if (!inFlight.plan) {
+      throw inputError('E_APPLY_IN_PROGRESS', `collection "${inFlight.collection}" has an apply of plan ${inFlight.planId} in flight, started elsewhere`, {
+        location: { path: `collections.${inFlight.collection}` },
+        hint: `resume it with \`embedform apply PLAN_FILE\` using that plan's file, or abandon it with \`embedform rollback --collection ${inFlight.collection}\``,
+      })
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'resume', planId: inFlight.planId, collection: inFlight.collection })}\n`)
+    else process.stdout.write(`Resuming the apply of plan ${inFlight.planId} left in flight on ${inFlight.collection}; the store's journal holds its progress.\n\n${renderPlan(inFlight.plan).trimEnd()}\n\n`)
+    if (!autoApprove && !(await confirm('Resume this apply?'))) {
+      throw failure('E_CANCELLED', 'resume cancelled; nothing was changed', { hint: `answer \`yes\`, pass --auto-approve, or abandon it with \`embedform rollback --collection ${inFlight.collection}\`` })
+    }
+    return inFlight.plan
+  }
+
+  /** Plans, prints the plan, and returns it only when there is something to do and the user agreed. */
+  private async planAndConfirm(ctx: EngineContext, autoApprove: boolean, json: boolean): Promise<Plan | undefined> {
+    const plan = await makePlan(ctx, {})
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'plan', plan })}\n`)
+    else process.stdout.write(`${renderPlan(plan).trimEnd()}\n\n`)
+    if (!planHasChanges(plan)) {
+      if (json) process.stdout.write(`${JSON.stringify({ type: 'result', ok: true, planId: plan.id, collections: [], ms: 0 })}\n`)
+      else process.stdout.write('No changes. The stores match the configuration.\n')
+      return undefined
+    }
+    if (autoApprove) return plan
+    if (!(await confirm('Apply these changes?'))) {
+      throw failure('E_CANCELLED', 'apply cancelled; nothing was changed', { hint: 'answer `yes` to apply, or pass --auto-approve' })
+    }
+    return plan
+  }
+
+  private interrupted(planFile: string | undefined, cause?: unknown): EmbedformError {
+    const detail = isEmbedformError(cause) && cause.code !== 'E_ABORTED' ? ` (${cause.message})` : ''
+    return failure('E_INTERRUPTED', `apply was interrupted; progress so far is kept in the store's journal${detail}`, {
+      hint: `run \`embedform apply ${planFile ?? '--auto-approve'}\` again to resume where it stopped, or \`embedform rollback\` to abandon the new generation`,
+      cause,
+    })
+  }
+
+  private report(result: ApplyResult | undefined): void {
+    if (!result) return
+    if (this.wantsJson) {
+      process.stdout.write(`${JSON.stringify({ type: 'result', ok: true, ...result })}\n`)
+      return
+    }
+    const lines = result.collections.map((c) => {
+      const resumed = c.resumed.length > 0 ? `, resumed after ${c.resumed.length} completed step(s)` : ''
+      const gate = c.gate ? `, gate ${c.gate.metric} ${c.gate.candidate.toFixed(3)} vs ${c.gate.live.toFixed(3)}` : ''
+      return `  ${c.collection}: g${c.generation} live (${c.change}), ${c.rowsWritten} rows written, ${c.catchUpPasses} catch-up pass(es)${resumed}${gate}`
+    })
+    process.stdout.write(`Apply complete in ${formatDuration(result.ms / 1000)}.\n${lines.join('\n')}\n`)
+  }
+
+  /** JSON-lines consumers read one object per line, errors included. */
+  protected override fail(err: EmbedformError): never {
+    if (!this.wantsJson) return super.fail(err)
+    process.stdout.write(`${JSON.stringify({ type: 'error', ok: false, error: err.toJSON() })}\n`)
+    process.exitCode = err.exitCode
+    return this.exit(err.exitCode)
+  }
+}

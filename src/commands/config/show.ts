@@ -1,0 +1,39 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../../cli/base-command.js'
+import { loadConfig, redactConfig, resolveWithSources } from '../../config/index.js'
+import { overrideFlags, overridesFromFlags } from '../../config/flags.js'
+import { formatRows } from '../../config/render.js'
+
+export default class ConfigShow extends BaseCommand {
+  static override description = `Print the configuration as embedform sees it. With --resolved, every value of the config and of each profile with its source: flag, env:NAME, file:line, extends:PROFILE or default (precedence in that order). Passwords are always redacted.`
+
+  static override examples = [
+    '<%= config.bin %> config show',
+    '<%= config.bin %> config show --resolved',
+    'EMBEDDING_PROFILE=speed EMBEDDING_BATCH_SIZE=64 <%= config.bin %> config show --resolved --batch-size 128',
+    '<%= config.bin %> config show --resolved --json',
+  ]
+
+  static override flags = {
+    resolved: Flags.boolean({ description: 'Show every value with its source.', default: false }),
+    ...overrideFlags,
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(ConfigShow)
+    const opts = { configPath: flags.config, overrides: overridesFromFlags(flags) }
+    if (!flags.resolved) {
+      const config = redactConfig(await loadConfig(opts))
+      this.emit(config, () => JSON.stringify(config, null, 2))
+      return
+    }
+    const r = await resolveWithSources(opts)
+    this.emit({ file: r.config.file, selectedProfile: r.selectedProfile ?? null, settings: r.settings, profiles: r.profiles }, () =>
+      [
+        `${r.config.file}`,
+        formatRows(r.settings),
+        ...Object.entries(r.profiles).map(([name, rows]) => `\nprofile ${name}${name === r.selectedProfile ? ' (selected)' : ''}\n${formatRows(rows)}`),
+      ].join('\n'),
+    )
+  }
+}

@@ -1,0 +1,51 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { createEngineContext } from '../cli/engine-context.js'
+import { ExitCode } from '../core/errors.js'
+import { makePlan, planHasChanges, renderPlan, writePlanFile } from '../plan/index.js'
+
+export default class Plan extends BaseCommand {
+  static override description = `Show what apply would change: per collection, the steps from the live generation to the configured profile, with rows to encode, time, storage and index estimates.
+
+Reads live state from the stores (never from a local file). With -o the plan is saved as JSON; \`embedform apply PLAN_FILE\` then executes exactly that plan and refuses it if the live state changed meanwhile.`
+
+  static override examples = [
+    '<%= config.bin %> plan',
+    '<%= config.bin %> plan -o plan.json',
+    '<%= config.bin %> plan --collection docs --no-measure',
+    '<%= config.bin %> plan --detailed-exitcode   # exit 3 when there are changes, 0 when none',
+    '<%= config.bin %> plan --json',
+  ]
+
+  static override flags = {
+    out: Flags.string({ char: 'o', description: 'Save the plan as JSON to this file (for `embedform apply FILE`).' }),
+    'detailed-exitcode': Flags.boolean({
+      description: 'Exit 3 when the plan has changes, 0 when it has none (like terraform plan -detailed-exitcode).',
+      default: false,
+    }),
+    collection: Flags.string({ description: 'Plan only this collection (repeatable).', multiple: true }),
+    measure: Flags.boolean({
+      description: 'Time a short encoder run on this machine for the estimates (--no-measure uses the profile\'s declared throughput).',
+      default: true,
+      allowNo: true,
+    }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Plan)
+    const ctx = await createEngineContext(flags.config, { log: (m) => this.note(m) })
+    let changed: boolean
+    try {
+      const plan = await makePlan(ctx, {
+        ...(flags.collection ? { collections: flags.collection } : {}),
+        measure: flags.measure,
+      })
+      if (flags.out) await writePlanFile(flags.out, plan)
+      this.emit(plan, () => renderPlan(plan) + (flags.out ? `\nSaved the plan to ${flags.out}. Run \`embedform apply ${flags.out}\` to execute exactly this plan.\n` : ''))
+      changed = planHasChanges(plan)
+    } finally {
+      await ctx.close()
+    }
+    if (flags['detailed-exitcode'] && changed) this.exitWith(ExitCode.planHasChanges)
+  }
+}

@@ -1,0 +1,74 @@
+import { Flags } from '@oclif/core'
+import type { CollectionStatus, StatusReport } from '../apply/types.js'
+import { status } from '../apply/index.js'
+import { BaseCommand } from '../cli/base-command.js'
+import { createEngineContext } from '../cli/engine-context.js'
+
+export default class Status extends BaseCommand {
+  static override description = `Show what each collection holds right now, read from the store: the live generation with its profile and fingerprint (and whether that matches the configuration), every generation with total/populated/missing rows and index validity, who holds the migration lock, and an apply in flight.`
+
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --collection docs', '<%= config.bin %> status --json']
+
+  static override flags = {
+    collection: Flags.string({ description: 'Show only this collection (repeatable).', multiple: true }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Status)
+    const ctx = await createEngineContext(flags.config, { log: (m) => this.note(m) })
+    let report: StatusReport
+    try {
+      report = await status(ctx, flags.collection)
+    } finally {
+      await ctx.close()
+    }
+    this.emit(report, () => report.collections.map(renderCollection).join('\n'))
+  }
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd())
+}
+
+function renderCollection(c: CollectionStatus): string {
+  const out: string[] = [`${c.collection} (store ${c.store})`]
+  if (!c.exists) {
+    out.push('  target does not exist in the store')
+    return `${out.join('\n')}\n`
+  }
+  const live = c.live
+    ? `g${c.live.generation}, profile ${c.live.profile ?? '(adopted, unknown)'}, fingerprint ${c.live.fingerprint ?? '-'}`
+    : 'none (no vectors yet)'
+  out.push(`  live:           ${live}`)
+  out.push(`  desired:        profile ${c.desired.profile}, fingerprint ${c.desired.fingerprint}`)
+  out.push(`  matches config: ${c.matchesConfig ? 'yes' : `no (${c.change})`}`)
+  out.push(`  rows:           ${c.rows}${c.rowsExact ? '' : ' (estimate)'}`)
+  if (c.generations.length > 0) {
+    const rows = [['GEN', 'STATUS', 'STORED AS', 'PROFILE', 'DIMS', 'TOTAL', 'POPULATED', 'MISSING', 'INDEX']]
+    for (const g of c.generations) {
+      rows.push([
+        `g${g.id}`,
+        g.status,
+        g.physical,
+        g.profile ?? '-',
+        String(g.dimensions),
+        String(g.total),
+        String(g.populated),
+        String(g.missing),
+        g.index ? `${g.index.method} ${g.index.valid ? 'valid' : 'INVALID'}` : 'none',
+      ])
+    }
+    out.push('  generations:', ...table(rows).map((l) => `    ${l}`))
+  }
+  out.push(`  lock:           ${c.lock ? `held by ${c.lock.holder} since ${c.lock.since}` : 'free'}`)
+  if (c.journal) {
+    const j = c.journal
+    const current = j.current ? `, running ${j.current}` : ''
+    out.push(`  in flight:      plan ${j.planId} → g${j.generation}, ${j.done.length} step(s) done${current}, updated ${j.updatedAt}`)
+    out.push('                  run `embedform apply` to resume it, or `embedform rollback` to abandon it')
+  } else {
+    out.push('  in flight:      nothing')
+  }
+  return `${out.join('\n')}\n`
+}

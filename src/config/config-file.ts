@@ -1,0 +1,201 @@
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { inputError, type EmbedformError } from '../core/errors.js'
+import type { Collection, StoreConfig, TextSource } from '../core/types.js'
+import { interpolate } from './interpolate.js'
+import { validateSchema } from './schema.js'
+import { didYouMean } from './suggest.js'
+import { locate, readYamlFile, type YamlFile } from './yaml-file.js'
+
+/** embedding.config.yaml after interpolation and schema validation, before profile references are checked. */
+export interface ConfigFile {
+  file: string
+  yf: YamlFile
+  data: RawConfig
+  envPaths: Map<string, string[]>
+  profilesDir: string
+  stores: Record<string, StoreConfig>
+  /** `profile` is filled from the selected default profile once profiles are loaded. */
+  collections: Record<string, DeclaredCollection>
+}
+
+export type DeclaredCollection = Omit<Collection, 'profile'> & { profile?: string }
+
+interface RawCollection {
+  store: string
+  table?: string
+  alias?: string
+  key: string
+  text: string | string[] | { template: string }
+  separator?: string
+  vector: string
+  updated_at?: string
+  profile?: string
+  adopted_profile?: string
+}
+interface RawConfig {
+  version: 1
+  default_profile?: string
+  profiles_dir?: string
+  stores?: Record<string, Record<string, unknown> & { kind: StoreConfig['kind'] }>
+  collections?: Record<string, RawCollection>
+}
+
+/** Reads and checks the config file itself; throws the file-level problems together. */
+export async function readConfigFile(path: string, env: NodeJS.ProcessEnv): Promise<{ config?: ConfigFile; profilesDir?: string; errors: EmbedformError[] }> {
+  const file = resolve(path)
+  const yf = await readYamlFile(file, 'E_CONFIG_MISSING')
+  const base = dirname(file)
+  const { data, envPaths, errors: envErrors } = interpolate(yf, env)
+  // Even a broken config usually says where the profiles are, so `validate` can report both at once.
+  const dirSetting = (data as { profiles_dir?: unknown } | null)?.profiles_dir
+  const profilesDir = resolve(base, typeof dirSetting === 'string' ? dirSetting : './profiles')
+  if (envErrors.length > 0) return { profilesDir, errors: envErrors }
+  const schemaErrors = validateSchema('config', data ?? {}, yf)
+  if (schemaErrors.length > 0) return { profilesDir, errors: schemaErrors }
+  const raw = data as RawConfig
+  const errors: EmbedformError[] = []
+
+  const stores: Record<string, StoreConfig> = {}
+  for (const [name, s] of Object.entries(raw.stores ?? {})) {
+    const store = toStore(name, s, base, yf, envPaths, errors)
+    if (store) stores[name] = store
+  }
+  const collections: Record<string, DeclaredCollection> = {}
+  for (const [name, c] of Object.entries(raw.collections ?? {})) {
+    const collection = toCollection(name, c, stores, yf, errors)
+    if (collection) collections[name] = collection
+  }
+  duplicateTargets(collections, yf, errors)
+  return errors.length > 0 ? { profilesDir, errors } : { config: { file, yf, data: raw, envPaths, profilesDir, stores, collections }, errors }
+}
+
+function toStore(name: string, s: Record<string, unknown>, base: string, yf: YamlFile, envPaths: Map<string, string[]>, errors: EmbedformError[]): StoreConfig | undefined {
+  const at = (key: string) => locate(yf, ['stores', name, key])
+  switch (s.kind) {
+    case 'pglite': {
+      const path = s.path as string
+      return { name, kind: 'pglite', path: path.startsWith('memory://') || isAbsolute(path) ? path : resolve(base, path) }
+    }
+    case 'pgvector': {
+      const url = s.url as string
+      if (!/^postgres(ql)?:\/\//.test(url)) {
+        errors.push(inputError('E_STORE_URL', `pgvector url must start with postgres:// or postgresql://`, { location: at('url'), hint: 'e.g. url: ${env:DATABASE_URL}' }))
+        return undefined
+      }
+      return { name, kind: 'pgvector', url }
+    }
+    case 'opensearch': {
+      const node = s.node as string
+      if (!/^https?:\/\/[^\s/]+/.test(node)) {
+        errors.push(inputError('E_STORE_URL', 'opensearch node must be an http:// or https:// URL', { location: at('node'), hint: 'e.g. node: ${env:OPENSEARCH_URL:-http://localhost:9200}' }))
+        return undefined
+      }
+      const password = s.password as string | undefined
+      // DESIGN.md: secrets come from the environment, never from the YAML.
+      if (password !== undefined && password !== '' && !envPaths.has(`stores.${name}.password`)) {
+        errors.push(inputError('E_SECRET_LITERAL', 'a password must not be written in the config file', { location: at('password'), hint: 'use password: ${env:OPENSEARCH_PASSWORD}' }))
+        return undefined
+      }
+      const username = s.username as string | undefined
+      return {
+        name,
+        kind: 'opensearch',
+        node,
+        ...(username ? { username } : {}),
+        ...(password ? { password } : {}),
+        ...(s.insecure !== undefined ? { insecure: s.insecure as boolean } : {}),
+      }
+    }
+  }
+}
+
+const TEMPLATE_FIELD = /\{([^{}]*)\}/g
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+function toCollection(name: string, c: RawCollection, stores: Record<string, StoreConfig>, yf: YamlFile, errors: EmbedformError[]): DeclaredCollection | undefined {
+  const at = (...path: (string | number)[]) => locate(yf, ['collections', name, ...path])
+  const before = errors.length
+  const store = stores[c.store]
+  if (!store) {
+    errors.push(inputError('E_REF_STORE', `collection "${name}" uses store "${c.store}", which is not declared under stores`, { location: at('store'), hint: didYouMean(c.store, Object.keys(stores)) }))
+  }
+  if ((c.table === undefined) === (c.alias === undefined)) {
+    const both = c.table !== undefined
+    errors.push(
+      inputError('E_COLLECTION_TARGET', both ? `collection "${name}" sets both \`table\` and \`alias\`` : `collection "${name}" needs \`table\` (PostgreSQL) or \`alias\` (OpenSearch)`, {
+        location: both ? at('alias') : { ...locate(yf, ['collections', name], 'key'), path: `collections.${name}.table` },
+      }),
+    )
+  } else if (store) {
+    const isSearch = store.kind === 'opensearch'
+    if (isSearch && c.table !== undefined) errors.push(inputError('E_COLLECTION_TARGET', `store "${store.name}" is OpenSearch: name the alias with \`alias\`, not \`table\``, { location: at('table') }))
+    if (!isSearch && c.alias !== undefined) errors.push(inputError('E_COLLECTION_TARGET', `store "${store.name}" is ${store.kind}: name the table with \`table\`, not \`alias\``, { location: at('alias') }))
+  }
+
+  const text = toTextSource(c, at, errors)
+  if (text) {
+    const textColumns = 'columns' in text ? text.columns : text.fields
+    if (textColumns.includes(c.vector)) errors.push(inputError('E_COLUMN_CONFLICT', `vector column "${c.vector}" is also a text column`, { location: at('vector') }))
+  }
+  if (c.key === c.vector) errors.push(inputError('E_COLUMN_CONFLICT', `key and vector are both "${c.key}"`, { location: at('vector'), hint: 'the key column identifies rows; vectors go to their own column' }))
+  // embedform names other generations `<vector>__g2`, `<alias>__g2`; a base name with the suffix would collide.
+  for (const [key, value] of [['vector', c.vector], ['alias', c.alias]] as const) {
+    if (value !== undefined && /__g\d+$/.test(value)) errors.push(inputError('E_IDENTIFIER', `"${value}" ends with __gN, which embedform reserves for generations`, { location: at(key) }))
+  }
+  if (errors.length > before) return undefined
+  return {
+    name,
+    store: c.store,
+    ...(c.profile !== undefined ? { profile: c.profile } : {}),
+    target: (c.table ?? c.alias)!,
+    key: c.key,
+    text: text!,
+    vector: c.vector,
+    ...(c.updated_at !== undefined ? { updatedAt: c.updated_at } : {}),
+    ...(c.adopted_profile !== undefined ? { adoptedProfile: c.adopted_profile } : {}),
+  }
+}
+
+function toTextSource(c: RawCollection, at: (...p: (string | number)[]) => ReturnType<typeof locate>, errors: EmbedformError[]): TextSource | undefined {
+  const separator = c.separator ?? '\n'
+  if (typeof c.text === 'string') return { columns: [c.text], separator }
+  if (Array.isArray(c.text)) {
+    const columns = c.text
+    const dup = columns.findIndex((col, i) => columns.indexOf(col) !== i)
+    if (dup >= 0) {
+      errors.push(inputError('E_TEXT_SOURCE', `text column "${columns[dup]}" is listed twice`, { location: at('text', dup) }))
+      return undefined
+    }
+    return { columns, separator }
+  }
+  const template = c.text.template
+  const fields = [...template.matchAll(TEMPLATE_FIELD)].map((m) => m[1]!)
+  const stray = template.replace(TEMPLATE_FIELD, '').match(/[{}]/)
+  if (stray || fields.length === 0) {
+    errors.push(
+      inputError('E_TEXT_TEMPLATE', stray ? `unbalanced brace in template ${JSON.stringify(template)}` : `template ${JSON.stringify(template)} names no fields`, {
+        location: at('text', 'template'),
+        hint: 'write fields in braces: "{title}\\n{body}"',
+      }),
+    )
+    return undefined
+  }
+  const bad = fields.find((f) => !IDENT.test(f))
+  if (bad !== undefined) {
+    errors.push(inputError('E_IDENTIFIER', `template field {${bad}} is not an identifier`, { location: at('text', 'template'), hint: 'letters, digits and underscores only' }))
+    return undefined
+  }
+  if (c.separator !== undefined) errors.push(inputError('E_TEXT_SOURCE', '`separator` only applies to a list of text columns; a template places its own separators', { location: at('separator') }))
+  return { template, fields: [...new Set(fields)] }
+}
+
+function duplicateTargets(collections: Record<string, DeclaredCollection>, yf: YamlFile, errors: EmbedformError[]): void {
+  const seen = new Map<string, string>()
+  for (const c of Object.values(collections)) {
+    const id = `${c.store}|${c.target.includes('.') ? c.target : `public.${c.target}`}|${c.vector}`
+    const other = seen.get(id)
+    if (other) {
+      errors.push(inputError('E_COLLECTION_DUPLICATE', `collections "${other}" and "${c.name}" both write ${c.target}.${c.vector} in store ${c.store}`, { location: locate(yf, ['collections', c.name], 'key') }))
+    } else seen.set(id, c.name)
+  }
+}

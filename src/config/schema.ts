@@ -1,0 +1,153 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import { inputError, type EmbedformError } from '../core/errors.js'
+import { didYouMean } from './suggest.js'
+import { locate, type KeyPath, type YamlFile } from './yaml-file.js'
+
+export type SchemaName = 'config' | 'profile'
+
+/** The package root (holds schemas/ and profiles/), found from this module in src/ or dist/src/. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'schemas', 'config.schema.json'))) {
+    const up = dirname(dir)
+    if (up === dir) throw new Error('embedform package root not found (schemas/config.schema.json)')
+    dir = up
+  }
+  return dir
+}
+
+export function schemaPath(name: SchemaName): string {
+  return resolve(packageRoot(), 'schemas', `${name}.schema.json`)
+}
+
+const validators = new Map<SchemaName, ValidateFunction>()
+
+function validator(name: SchemaName): ValidateFunction {
+  let v = validators.get(name)
+  if (!v) {
+    // strict: schema mistakes fail loudly; verbose: errors carry parentSchema for typo suggestions.
+    const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true, discriminator: true, allowUnionTypes: true })
+    v = ajv.compile(JSON.parse(readFileSync(schemaPath(name), 'utf8')) as object)
+    validators.set(name, v)
+  }
+  return v
+}
+
+/** Validates plain data read from `yf`; every error names file:line:column and the key path. */
+export function validateSchema(name: SchemaName, data: unknown, yf: YamlFile): EmbedformError[] {
+  const validate = validator(name)
+  if (validate(data)) return []
+  const seen = new Set<string>()
+  return relevant(validate.errors ?? [])
+    .map((e) => toError(e, yf))
+    .filter((e) => {
+      // The store-kind enum and the discriminator report the same bad `kind` twice.
+      const id = `${e.location?.path}|${e.location?.line}|${e.code}`
+      return seen.has(id) ? false : (seen.add(id), true)
+    })
+}
+
+/** `if`/`then` wrappers repeat what their branch already said; `propertyNames` repeats its inner error. */
+function relevant(errors: ErrorObject[]): ErrorObject[] {
+  return errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'propertyNames')
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
+}
+
+const PATTERN_MEANING: Record<string, string> = {
+  '^[A-Za-z_][A-Za-z0-9_]*$': 'an identifier: letters, digits and underscores, not starting with a digit (no quotes, spaces or semicolons)',
+  '^([A-Za-z_][A-Za-z0-9_]*\\.)?[A-Za-z_][A-Za-z0-9_]*$': 'a table name (`table` or `schema.table`): letters, digits and underscores only',
+  '^[a-z0-9][a-z0-9_-]*$': 'an OpenSearch name: lowercase letters, digits, `_` and `-`, no spaces',
+  '^[A-Za-z0-9_][A-Za-z0-9_.-]*$': 'a name of letters, digits, `_`, `.` and `-`',
+  '^[A-Za-z_][A-Za-z0-9_-]*$': 'a name of letters, digits, `_` and `-`, not starting with a digit',
+  '^(auto|cpu|cuda|cuda:[0-9]+|webgpu)$': 'one of auto, cpu, cuda, cuda:N, webgpu',
+  '^[a-f0-9]{64}$': '64 lowercase hex digits (a sha256)',
+  '^(ndcg|recall|mrr|map|overlap)@[1-9][0-9]*$': 'a metric like ndcg@10, recall@20, mrr@10, map@10 or overlap@10',
+}
+
+const IDENTIFIER_PATTERNS = new Set(['^[A-Za-z_][A-Za-z0-9_]*$', '^([A-Za-z_][A-Za-z0-9_]*\\.)?[A-Za-z_][A-Za-z0-9_]*$', '^[a-z0-9][a-z0-9_-]*$'])
+
+function toError(e: ErrorObject, yf: YamlFile): EmbedformError {
+  const base = pointerToPath(e.instancePath)
+  const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName
+  // A mistyped secret must not be echoed back in the error.
+  const secret = /pass(word)?|secret|token|api[_-]?key/i.test(String(base[base.length - 1] ?? ''))
+  const shown = (v: unknown) => (secret ? '"****"' : JSON.stringify(v))
+  const at = (path: KeyPath, which: 'key' | 'value' = 'value') => locate(yf, path, which)
+
+  if (propertyName !== undefined) {
+    const pattern = String((e.params as { pattern?: string }).pattern ?? '')
+    return inputError('E_SCHEMA_NAME', `name ${shown(propertyName)} is not allowed: expected ${PATTERN_MEANING[pattern] ?? e.message}`, {
+      location: at([...base, propertyName], 'key'),
+    })
+  }
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty)
+      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {})
+      return inputError('E_SCHEMA_UNKNOWN_KEY', `unknown key \`${key}\``, { location: at([...base, key], 'key'), hint: didYouMean(key, allowed) })
+    }
+    case 'required': {
+      const key = String((e.params as { missingProperty: string }).missingProperty)
+      return inputError('E_SCHEMA_REQUIRED', `missing required key \`${key}\``, { location: { ...at(base, base.length ? 'key' : 'value'), path: [...base, key].join('.') } })
+    }
+    case 'type': {
+      const expected = (e.params as { type: string | string[] }).type
+      const list = Array.isArray(expected) ? expected : String(expected).split(',')
+      return inputError('E_SCHEMA_TYPE', `expected ${list.map(article).join(' or ')}, got ${secret ? 'a hidden value' : describe(e.data)}`, { location: at(base) })
+    }
+    case 'enum':
+    case 'const': {
+      const allowed = e.keyword === 'enum' ? ((e.params as { allowedValues: unknown[] }).allowedValues as unknown[]) : [(e.params as { allowedValue: unknown }).allowedValue]
+      return inputError('E_SCHEMA_ENUM', `${shown(e.data)} is not allowed: expected ${allowed.map((a) => shown(a)).join(' | ')}`, {
+        location: at(base),
+        hint: typeof e.data === 'string' ? didYouMean(e.data, allowed.map(String)) : undefined,
+      })
+    }
+    case 'discriminator': {
+      const p = e.params as { error: string; tag: string; tagValue: unknown }
+      const kinds = ((e.parentSchema as { oneOf?: { $ref: string }[] }).oneOf ?? []).map((b) => b.$ref.replace(/^#\/\$defs\/(\w+?)Store$/, '$1'))
+      return inputError('E_SCHEMA_ENUM', `${p.tag} ${shown(p.tagValue)} is not a known store kind: expected ${kinds.join(' | ')}`, {
+        location: at([...base, p.tag]),
+        hint: typeof p.tagValue === 'string' ? didYouMean(p.tagValue, kinds) : undefined,
+      })
+    }
+    case 'pattern': {
+      const pattern = String((e.params as { pattern: string }).pattern)
+      return inputError(IDENTIFIER_PATTERNS.has(pattern) ? 'E_IDENTIFIER' : 'E_SCHEMA_FORMAT', `${shown(e.data)} is not valid: expected ${PATTERN_MEANING[pattern] ?? `a value matching ${pattern}`}`, {
+        location: at(base),
+      })
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+    case 'minLength':
+    case 'maxLength':
+    case 'minItems':
+      return inputError('E_SCHEMA_RANGE', `${shown(e.data)} is out of range: ${e.message ?? ''}`, { location: at(base) })
+    default:
+      return inputError('E_SCHEMA', `${e.message ?? 'invalid value'}`, { location: at(base) })
+  }
+}
+
+function article(type: string): string {
+  return { object: 'a mapping', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', null: 'null' }[type] ?? type
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing'
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'object') return 'a mapping'
+  return `${typeof v} ${JSON.stringify(v)}`
+}

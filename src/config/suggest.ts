@@ -1,0 +1,36 @@
+/** Levenshtein distance; small inputs only (keys, names). */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!
+    prev[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!
+      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
+      diag = up
+    }
+  }
+  return prev[b.length]!
+}
+
+/** The closest candidate when it is close enough to be a plausible typo, else undefined. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase())
+    if (d < bestDistance) {
+      best = c
+      bestDistance = d
+    }
+  }
+  const limit = Math.max(2, Math.floor(word.length / 3))
+  return best !== undefined && bestDistance <= limit ? best : undefined
+}
+
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  const list = [...candidates]
+  const match = closest(word, list)
+  if (match) return `did you mean \`${match}\`?`
+  return list.length > 0 ? `expected one of: ${list.join(', ')}` : undefined
+}

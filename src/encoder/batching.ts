@@ -1,0 +1,76 @@
+import type { Tokens } from './text-tokenizer.js'
+
+/**
+ * Indices of the texts in each batch: sorted by token length so a batch pads only to its own
+ * longest text (dynamic padding). The caller puts results back with `restoreOrder`.
+ */
+export function planBatches(lengths: readonly number[], batchSize: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => (lengths[a] ?? 0) - (lengths[b] ?? 0) || a - b)
+  const batches: number[][] = []
+  for (let i = 0; i < order.length; i += batchSize) batches.push(order.slice(i, i + batchSize))
+  return batches
+}
+
+/** Puts per-batch results back at the original positions of their inputs. */
+export function restoreOrder<T>(batches: readonly number[][], results: readonly T[][], total: number): T[] {
+  const out = new Array<T>(total)
+  batches.forEach((indices, b) => {
+    const values = results[b] ?? []
+    indices.forEach((original, k) => {
+      out[original] = values[k] as T
+    })
+  })
+  return out
+}
+
+/** One padded batch as the model sees it; the arrays are views into reusable buffers. */
+export interface PaddedBatch {
+  batch: number
+  seqLen: number
+  inputIds: BigInt64Array
+  attentionMask: BigInt64Array
+  tokenTypeIds: BigInt64Array
+  lengths: Int32Array
+}
+
+/**
+ * Input buffers sized for the largest batch seen so far and reused across batches, so steady-state
+ * encoding allocates no input memory. Two instances alternate: one is being filled while the
+ * session reads the other.
+ */
+export class BatchBuffers {
+  private ids = new BigInt64Array(0)
+  private mask = new BigInt64Array(0)
+  private types = new BigInt64Array(0)
+  private lens = new Int32Array(0)
+
+  fill(rows: readonly Tokens[], padId: number): PaddedBatch {
+    const batch = rows.length
+    let seqLen = 1
+    for (const r of rows) seqLen = Math.max(seqLen, r.ids.length)
+    const size = batch * seqLen
+    if (this.ids.length < size) {
+      this.ids = new BigInt64Array(size)
+      this.mask = new BigInt64Array(size)
+      this.types = new BigInt64Array(size)
+    }
+    if (this.lens.length < batch) this.lens = new Int32Array(batch)
+    const ids = this.ids.subarray(0, size)
+    const mask = this.mask.subarray(0, size)
+    const types = this.types.subarray(0, size)
+    const pad = BigInt(padId)
+    ids.fill(pad)
+    mask.fill(0n)
+    types.fill(0n)
+    rows.forEach((r, b) => {
+      const at = b * seqLen
+      for (let t = 0; t < r.ids.length; t++) {
+        ids[at + t] = BigInt(r.ids[t] ?? padId)
+        mask[at + t] = 1n
+        if (r.typeIds) types[at + t] = BigInt(r.typeIds[t] ?? 0)
+      }
+      this.lens[b] = r.ids.length
+    })
+    return { batch, seqLen, inputIds: ids, attentionMask: mask, tokenTypeIds: types, lengths: this.lens.subarray(0, batch) }
+  }
+}

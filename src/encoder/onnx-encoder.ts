@@ -1,0 +1,118 @@
+import { inputError } from '../core/errors.js'
+import type { Profile } from '../core/types.js'
+import { BatchBuffers, planBatches, restoreOrder } from './batching.js'
+import type { ModelRunner, RunOutput } from './model-runner.js'
+import { finishVectors, pool } from './pooling.js'
+import type { Tokens, TextTokenizer } from './text-tokenizer.js'
+import type { Encoder, TextKind } from './types.js'
+
+/** Output names sentence-embedding exports use, most specific first. */
+export const EMBEDDING_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'sentence_embedding'] as const
+
+/** Encoder over one ONNX session: tokenize → sort → dynamic-padded batches → pool → truncate → normalize. */
+export class OnnxEncoder implements Encoder {
+  readonly provider: string
+  readonly dimensions: number
+  private readonly buffers = [new BatchBuffers(), new BatchBuffers()]
+
+  constructor(
+    private readonly runner: ModelRunner,
+    private readonly tokenizer: TextTokenizer,
+    private readonly profile: Profile,
+    provider: string,
+  ) {
+    this.provider = provider
+    this.dimensions = profile.dimensions
+  }
+
+  /** Milliseconds spent inside session.run so far (the rest of wall time is pipeline overhead). */
+  get sessionMs(): number {
+    return this.runner.runMs
+  }
+
+  /** Width of the model's pooled output, before any Matryoshka truncation. */
+  async modelDimensions(): Promise<number> {
+    const [row] = await this.runTokenized([this.tokenizer.encode('dimension probe', this.profile.maxTokens)], false)
+    return row?.length ?? 0
+  }
+
+  /** Fails before any store is touched if the model cannot produce the profile's dimensions. */
+  async checkDimensions(): Promise<void> {
+    const width = await this.modelDimensions()
+    if (width < this.profile.dimensions) {
+      throw inputError('E_DIMENSIONS', `profile ${this.profile.name} asks for ${this.profile.dimensions} dimensions but model ${this.profile.model.source} produces ${width}`, {
+        location: { file: this.profile.file, path: 'dimensions' },
+        hint: `set \`dimensions: ${width}\` (or fewer, for Matryoshka truncation)`,
+      })
+    }
+  }
+
+  tokenize(texts: readonly string[], kind: TextKind): Tokens[] {
+    const prefix = this.profile.prefixes[kind]
+    return texts.map((t) => this.tokenizer.encode(prefix + t, this.profile.maxTokens))
+  }
+
+  async encode(texts: string[], kind: TextKind): Promise<Float32Array[]> {
+    return this.runTokenized(this.tokenize(texts, kind), true)
+  }
+
+  /**
+   * Keeps at most two caller batches alive: while batch n is inside session.run (on ORT's native
+   * threads), the JS thread tokenizes batch n+1.
+   */
+  async *encodeStream<T extends { text: string }>(batches: AsyncIterable<T[]>, kind: TextKind): AsyncIterable<{ items: T[]; vectors: Float32Array[] }> {
+    let inFlight: Promise<{ items: T[]; vectors: Float32Array[] }> | undefined
+    for await (const items of batches) {
+      const tokens = this.tokenize(
+        items.map((i) => i.text),
+        kind,
+      )
+      if (inFlight) yield await inFlight
+      inFlight = this.runTokenized(tokens, true).then((vectors) => ({ items, vectors }))
+    }
+    if (inFlight) yield await inFlight
+  }
+
+  /**
+   * Runs sub-batches of `batchSize` similar-length texts. Buffers alternate so batch j+1 is padded
+   * while batch j runs, and batch j is pooled after batch j+1 has started.
+   */
+  private async runTokenized(tokens: Tokens[], finish: boolean): Promise<Float32Array[]> {
+    const plan = planBatches(
+      tokens.map((t) => t.ids.length),
+      Math.max(1, this.profile.batchSize),
+    )
+    const results: Float32Array[][] = []
+    const fill = (j: number) => (this.buffers[j % 2] as BatchBuffers).fill((plan[j] ?? []).map((i) => tokens[i] as Tokens), this.tokenizer.padId)
+    if (plan.length === 0) return []
+    let current = fill(0)
+    let running = this.runner.run(current)
+    for (let j = 0; j < plan.length; j++) {
+      const next = j + 1 < plan.length ? fill(j + 1) : undefined
+      const output = await running
+      if (next) running = this.runner.run(next)
+      results.push(this.poolOutput(output, current.lengths, finish))
+      if (next) current = next
+    }
+    return restoreOrder(plan, results, tokens.length)
+  }
+
+  private poolOutput(out: RunOutput, lengths: Int32Array, finish: boolean): Float32Array[] {
+    const pooled =
+      out.dims.length === 2
+        ? splitRows(out.data, out.dims[0] ?? 0, out.dims[1] ?? 0)
+        : pool({ data: out.data, batch: out.dims[0] ?? 0, seqLen: out.dims[1] ?? 0, hidden: out.dims[2] ?? 0, lengths }, this.profile.pooling)
+    return finish ? finishVectors(pooled, this.profile.dimensions, this.profile.normalize) : pooled
+  }
+
+  async close(): Promise<void> {
+    await this.runner.close()
+  }
+}
+
+/** Models that pool inside the graph output [batch, hidden] directly. */
+function splitRows(data: Float32Array, batch: number, width: number): Float32Array[] {
+  const rows: Float32Array[] = []
+  for (let b = 0; b < batch; b++) rows.push(data.slice(b * width, (b + 1) * width))
+  return rows
+}

@@ -1,0 +1,18 @@
+/** Models embedform builds itself: synthetic BERT encoders and cross-encoders, and the GloVe starter. */
+export {
+  BUILTIN_MODELS,
+  DEFAULT_BUILTINS,
+  builtinDescription,
+  buildBuiltinTo,
+  type BuildOverrides,
+  builtinModelDir,
+  ensureBuiltin,
+  ensureBuiltinModel,
+  isBuiltinCurrent,
+  type EnsureOptions,
+  type EnsureResult,
+} from './builtin.js'
+export { type BertShape } from './bert-graph.js'
+export { type BuiltModel, type ModelKind, type ModelManifest, MANIFEST_FILE, ONNX_FILE, readManifest } from './model-files.js'
+export { BERT_TINY_SHAPE, BGE_SMALL_SHAPE, buildCrossEncoder, buildSyntheticBert, type SyntheticBertOptions } from './synthetic-bert.js'
+export { buildStaticGlove, DEFAULT_STATIC_VOCAB_SIZE, type StaticGloveOptions } from './static-glove.js'

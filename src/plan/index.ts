@@ -1,0 +1,6 @@
+export { makePlan, planHasChanges } from './make.js'
+export { renderPlan, summaryLine } from './render.js'
+export { readPlanFile, writePlanFile } from './file.js'
+export { bytesPerRow, storageBytes, formatBytes, formatDuration } from './estimate.js'
+export { PLAN_FORMAT_VERSION } from './types.js'
+export type * from './types.js'

@@ -1,0 +1,57 @@
+import type { Collection } from '../../src/core/types.js'
+import type { StoreAdapter } from '../../src/store/adapter.js'
+import type { Harness, SeedRow } from './suite.js'
+
+type Run = (sql: string, params?: unknown[]) => Promise<unknown>
+
+let counter = 0
+
+/**
+ * The SQL side of a pgvector harness, shared by the native and PGlite runners: a fresh table
+ * per test with a bigint key and one text column, driven through `run`.
+ */
+export async function sqlHarness(run: Run, adapter: StoreAdapter, closeAdapter: () => Promise<void>): Promise<Harness> {
+  // Qualified: the test role is named `embedform`, so `$user` in search_path resolves to the
+  // embedform state schema once it exists.
+  const name = `docs_${process.pid}_${++counter}`
+  const table = `public.${name}`
+  await run(`CREATE TABLE ${table} (id bigint PRIMARY KEY, body text)`)
+  const collection: Collection = {
+    name: 'docs',
+    store: 'test',
+    profile: 'conformance',
+    target: name,
+    key: 'id',
+    text: { columns: ['body'], separator: '\n' },
+    vector: 'embedding',
+  }
+  const insertRows = async (rows: SeedRow[]) => {
+    if (rows.length === 0) return
+    await run(`INSERT INTO ${table} (id, body) SELECT * FROM unnest($1::bigint[], $2::text[])`, [rows.map((r) => r.key), rows.map((r) => r.text)])
+  }
+  return {
+    adapter,
+    collection,
+    seed: insertRows,
+    insert: (row) => insertRows([row]),
+    updateText: async (key, text) => {
+      await run(`UPDATE ${table} SET body = $2 WHERE id = $1`, [key, text])
+    },
+    remove: async (key) => {
+      await run(`DELETE FROM ${table} WHERE id = $1`, [key])
+    },
+    seedAdopted: async (rows, dimensions) => {
+      await run(`ALTER TABLE ${table} ADD COLUMN embedding vector(${dimensions})`)
+      await run(`INSERT INTO ${table} (id, body, embedding) SELECT u.id, u.body, u.v::vector FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, body, v)`, [
+        rows.map((r) => r.key),
+        rows.map((r) => r.text),
+        rows.map((r) => `[${Array.from(r.vector).join(',')}]`),
+      ])
+    },
+    cleanup: async () => {
+      await closeAdapter()
+      await run(`DROP TABLE IF EXISTS ${table} CASCADE`)
+      await run(`DELETE FROM embedform.generations WHERE collection_key LIKE $1`, [`${table}.%`]).catch(() => undefined)
+    },
+  }
+}

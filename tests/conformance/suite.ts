@@ -1,0 +1,334 @@
+/**
+ * The adapter conformance suite: the same scenarios against every StoreAdapter. A store plugin
+ * runs it by calling conformanceSuite() from a test file with a harness factory.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { EmbedformError } from '../../src/core/errors.js'
+import type { Collection } from '../../src/core/types.js'
+import type { GenerationSpec, Journal, PendingRow, RowKey, StoreAdapter } from '../../src/store/adapter.js'
+import { fakeVector } from './fake-vectors.js'
+import { testSpec } from './generation-spec.js'
+
+export interface SeedRow {
+  key: string | number
+  text: string
+}
+
+export interface Harness {
+  adapter: StoreAdapter
+  /** A collection over an existing, empty table/index with a key and one text column/field. */
+  collection: Collection
+  seed(rows: SeedRow[]): Promise<void>
+  updateText(key: string | number, text: string): Promise<void>
+  insert(row: SeedRow): Promise<void>
+  remove(key: string | number): Promise<void>
+  /**
+   * Optional: seed rows that already carry vectors in `collection.vector`, written by the
+   * application, not by embedform (the adoption scenario). Skipped when absent.
+   */
+  seedAdopted?(rows: (SeedRow & { vector: Float32Array })[], dimensions: number): Promise<void>
+  cleanup(): Promise<void>
+}
+
+const DIMS = 16
+
+const spec = (id: number): GenerationSpec => testSpec(id, DIMS)
+
+/** Each generation embeds differently, so a search tells which generation answered. */
+function vectorFor(generation: number, text: string): Float32Array {
+  return fakeVector(`g${generation}|${text}`, DIMS)
+}
+
+function rows(n: number, prefix = 'doc'): SeedRow[] {
+  return Array.from({ length: n }, (_, i) => ({ key: i + 1, text: `${prefix} ${i + 1} about topic ${(i * 7) % 13}` }))
+}
+
+async function collect(it: AsyncIterable<PendingRow[]>): Promise<PendingRow[][]> {
+  const pages: PendingRow[][] = []
+  for await (const page of it) pages.push(page)
+  return pages
+}
+
+const k = (key: RowKey) => String(key)
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<EmbedformError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(EmbedformError)
+  expect((err as EmbedformError).code).toBe(code)
+  return err as EmbedformError
+}
+
+export function conformanceSuite(name: string, makeHarness: () => Promise<Harness>): void {
+  describe(`store adapter conformance: ${name}`, () => {
+    let h: Harness
+    let a: StoreAdapter
+    let c: Collection
+
+    beforeEach(async () => {
+      h = await makeHarness()
+      a = h.adapter
+      c = h.collection
+    })
+    afterEach(async () => {
+      await h.cleanup()
+    })
+
+    async function backfill(generation: number, batchSize = 10): Promise<number> {
+      let written = 0
+      for await (const page of a.pending(c, generation, { batchSize, phase: 'backfill' })) {
+        await a.write(
+          c,
+          generation,
+          page.map((r) => ({ key: r.key, token: r.token, vector: vectorFor(generation, r.text) })),
+        )
+        written += page.length
+      }
+      return written
+    }
+
+    it('inspects a collection without vectors as empty, and a missing target as not existing', async () => {
+      await h.seed(rows(3))
+      const s = await a.inspect(c)
+      expect(s).toMatchObject({ exists: true, rows: 3, generations: [], live: null, lock: null, journal: null })
+      expect(s.version).toBeTypeOf('string')
+      const missing = await a.inspect({ ...c, target: `${c.target}_missing` })
+      expect(missing).toMatchObject({ exists: false, generations: [], live: null })
+      expect((await a.inspect(c)).version).toBe(s.version)
+    })
+
+    it('adopts an existing vector column as live generation 1', async (ctx) => {
+      if (!h.seedAdopted) return ctx.skip()
+      const seeded = rows(6)
+      await h.seedAdopted(
+        seeded.map((r) => ({ ...r, vector: vectorFor(1, r.text) })),
+        DIMS,
+      )
+      const s = await a.inspect({ ...c, adoptedProfile: 'legacy' })
+      expect(s.live).toBe(1)
+      expect(s.generations).toHaveLength(1)
+      expect(s.generations[0]).toMatchObject({ id: 1, status: 'live', profile: 'legacy', fingerprint: null, dimensions: DIMS, populated: 6 })
+      const hits = await a.search(c, 1, { vector: vectorFor(1, seeded[2]!.text), k: 3 })
+      expect(k(hits[0]!.key)).toBe('3')
+      // A new generation next to the adopted one leaves the adopted one live.
+      await a.createGeneration(c, spec(2))
+      const after = await a.inspect(c)
+      expect(after.live).toBe(1)
+      expect(after.generations.map((g) => [g.id, g.status])).toEqual([
+        [1, 'live'],
+        [2, 'building'],
+      ])
+    })
+
+    it('creates a generation idempotently', async () => {
+      await h.seed(rows(4))
+      await a.createGeneration(c, spec(1))
+      const first = await a.inspect(c)
+      await a.createGeneration(c, spec(1))
+      const second = await a.inspect(c)
+      expect(second.version).toBe(first.version)
+      expect(second.live).toBeNull()
+      expect(second.generations).toHaveLength(1)
+      expect(second.generations[0]).toMatchObject({ id: 1, status: 'building', fingerprint: 'fp-test-g1', dimensions: DIMS, populated: 0 })
+    })
+
+    it('pages pending rows in key order, writes them, and re-writing is harmless', async () => {
+      const seeded = rows(25)
+      await h.seed(seeded)
+      await a.createGeneration(c, spec(1))
+      const pages = await collect(a.pending(c, 1, { batchSize: 10, phase: 'backfill' }))
+      expect(pages.map((p) => p.length)).toEqual([10, 10, 5])
+      const all = pages.flat()
+      expect(all.map((r) => k(r.key))).toEqual(seeded.map((r) => k(r.key)))
+      expect(all.map((r) => r.text)).toEqual(seeded.map((r) => r.text))
+      const vectors = all.map((r) => ({ key: r.key, token: r.token, vector: vectorFor(1, r.text) }))
+      await a.write(c, 1, vectors)
+      await a.write(c, 1, vectors)
+      expect(await collect(a.pending(c, 1, { batchSize: 10, phase: 'backfill' }))).toEqual([])
+      const s = await a.inspect(c)
+      expect(s.generations[0]!.populated).toBe(25)
+    })
+
+    it('resumes: after a partial write, pending returns only the rest, nothing twice', async () => {
+      await h.seed(rows(25))
+      await a.createGeneration(c, spec(1))
+      for await (const page of a.pending(c, 1, { batchSize: 10, phase: 'backfill' })) {
+        await a.write(c, 1, page.map((r) => ({ key: r.key, token: r.token, vector: vectorFor(1, r.text) })))
+        break
+      }
+      const rest = (await collect(a.pending(c, 1, { batchSize: 10, phase: 'backfill' }))).flat()
+      expect(rest.map((r) => k(r.key))).toEqual(Array.from({ length: 15 }, (_, i) => String(i + 11)))
+      expect(await backfill(1)).toBe(15)
+      expect(await backfill(1)).toBe(0)
+    })
+
+    it('keeps a row pending when its text changed between pending and write (token guard)', async () => {
+      await h.seed(rows(5))
+      await a.createGeneration(c, spec(1))
+      const [page] = await collect(a.pending(c, 1, { batchSize: 10, phase: 'backfill' }))
+      await h.updateText(3, 'rewritten text for row three')
+      await a.write(c, 1, page!.map((r) => ({ key: r.key, token: r.token, vector: vectorFor(1, r.text) })))
+      const left = (await collect(a.pending(c, 1, { batchSize: 10, phase: 'catchup' }))).flat()
+      expect(left.map((r) => [k(r.key), r.text])).toEqual([['3', 'rewritten text for row three']])
+    })
+
+    it('catch-up sees rows inserted and updated after the backfill', async () => {
+      await h.seed(rows(8))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await h.insert({ key: 100, text: 'a row written during the backfill' })
+      await h.updateText(2, 'row two changed during the backfill')
+      const left = (await collect(a.pending(c, 1, { batchSize: 10, phase: 'catchup' }))).flat()
+      expect(left.map((r) => [k(r.key), r.text])).toEqual([
+        ['2', 'row two changed during the backfill'],
+        ['100', 'a row written during the backfill'],
+      ])
+      expect(await backfill(1)).toBe(2)
+      expect((await a.inspect(c)).generations[0]!.populated).toBe(9)
+    })
+
+    it('verify reports missing rows', async () => {
+      const seeded = rows(10)
+      await h.seed(seeded)
+      await a.createGeneration(c, spec(1))
+      const [page] = await collect(a.pending(c, 1, { batchSize: 7, phase: 'backfill' }))
+      await a.write(c, 1, page!.map((r) => ({ key: r.key, token: r.token, vector: vectorFor(1, r.text) })))
+      await a.buildIndex(c, 1)
+      const report = await a.verify(c, 1)
+      expect(report).toMatchObject({ generation: 1, total: 10, populated: 7, missing: 3, wrongDimensions: 0, ok: false })
+      expect(report.problems.join('\n')).toMatch(/3/)
+    })
+
+    it('builds the index and verifies a complete generation', async () => {
+      await h.seed(rows(30))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      const progress: number[] = []
+      await a.buildIndex(c, 1, (done) => progress.push(done))
+      await a.buildIndex(c, 1)
+      const report = await a.verify(c, 1)
+      expect(report).toMatchObject({ total: 30, populated: 30, missing: 0, wrongDimensions: 0, indexValid: true, ok: true, problems: [] })
+      expect(report.sample.checked).toBe(5)
+      expect(report.sample.selfFound).toBe(5)
+      const g = (await a.inspect(c)).generations[0]!
+      expect(g.index).toMatchObject({ valid: true })
+    })
+
+    it('cuts over, then rolls back, each generation answering with its own vectors', async () => {
+      const seeded = rows(20)
+      await h.seed(seeded)
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.cutover(c, 1)
+      let s = await a.inspect(c)
+      expect(s.live).toBe(1)
+      expect(s.generations.find((g) => g.id === 1)!.physical).toBe(c.vector)
+
+      await a.createGeneration(c, spec(2))
+      await backfill(2)
+      await a.buildIndex(c, 2)
+      const before = s.version
+      await a.cutover(c, 2)
+      s = await a.inspect(c)
+      expect(s.version).not.toBe(before)
+      expect(s.live).toBe(2)
+      expect(s.generations.map((g) => [g.id, g.status])).toEqual([
+        [1, 'retained'],
+        [2, 'live'],
+      ])
+      expect(s.generations.find((g) => g.id === 2)!.populated).toBe(20)
+      const target = seeded[11]!
+      const viaG2 = await a.search(c, 2, { vector: vectorFor(2, target.text), k: 3 })
+      expect(k(viaG2[0]!.key)).toBe('12')
+      expect(viaG2[0]!.text).toBe(target.text)
+      expect(viaG2[0]!.score).toBeGreaterThan(0.99)
+      const viaG1 = await a.search(c, 1, { vector: vectorFor(1, target.text), k: 3 })
+      expect(k(viaG1[0]!.key)).toBe('12')
+      const crossed = await a.search(c, 2, { vector: vectorFor(1, target.text), k: 1 })
+      expect(crossed[0]!.score).toBeLessThan(0.99)
+
+      await a.cutover(c, 1)
+      s = await a.inspect(c)
+      expect(s.live).toBe(1)
+      expect(s.generations.map((g) => [g.id, g.status])).toEqual([
+        [1, 'live'],
+        [2, 'retained'],
+      ])
+      expect(s.generations.find((g) => g.id === 1)!.populated).toBe(20)
+      expect(k((await a.search(c, 1, { vector: vectorFor(1, target.text), k: 1 }))[0]!.key)).toBe('12')
+      expect(k((await a.search(c, 2, { vector: vectorFor(2, target.text), k: 1 }))[0]!.key)).toBe('12')
+      await a.cutover(c, 1)
+      expect((await a.inspect(c)).live).toBe(1)
+    })
+
+    it('drops a retained generation and refuses to drop the live one', async () => {
+      await h.seed(rows(5))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.cutover(c, 1)
+      await a.createGeneration(c, spec(2))
+      await backfill(2)
+      await a.buildIndex(c, 2)
+      await expectCode(a.dropGeneration(c, 1), 'E_GENERATION_LIVE')
+      await a.dropGeneration(c, 2)
+      await a.dropGeneration(c, 2)
+      const s = await a.inspect(c)
+      expect(s.generations.map((g) => g.id)).toEqual([1])
+      expect(s.live).toBe(1)
+      await a.createGeneration(c, spec(2))
+      expect((await collect(a.pending(c, 2, { batchSize: 10, phase: 'backfill' }))).flat()).toHaveLength(5)
+    })
+
+    it('refuses a second lock with E_LOCK_HELD naming the holder, until released', async () => {
+      await h.seed(rows(2))
+      const release = await a.lock(c, 'apply run one')
+      const err = await expectCode(a.lock(c, 'apply run two'), 'E_LOCK_HELD')
+      expect(err.message).toContain('apply run one')
+      expect(err.kind).toBe('failure')
+      expect((await a.inspect(c)).lock).toMatchObject({ holder: 'apply run one', pid: process.pid })
+      await release()
+      expect((await a.inspect(c)).lock).toBeNull()
+      const again = await a.lock(c, 'apply run two')
+      await again()
+    })
+
+    it('round-trips the journal and deletes it with null', async () => {
+      await h.seed(rows(1))
+      const j: Journal = {
+        planId: 'plan-1',
+        collection: c.name,
+        generation: 2,
+        done: ['create', 'backfill'],
+        current: 'catchup',
+        startedAt: '2026-11-23T20:00:00.000Z',
+        updatedAt: '2026-11-23T20:05:00.000Z',
+        stats: { written: 42 },
+      }
+      expect(await a.readJournal(c)).toBeNull()
+      await a.writeJournal(c, j)
+      expect(await a.readJournal(c)).toEqual(j)
+      await a.writeJournal(c, { ...j, done: [...j.done, 'catchup'] })
+      expect((await a.readJournal(c))!.done).toEqual(['create', 'backfill', 'catchup'])
+      expect((await a.inspect(c)).journal!.planId).toBe('plan-1')
+      await a.writeJournal(c, null)
+      expect(await a.readJournal(c)).toBeNull()
+    })
+
+    it('search finds each row itself as the nearest neighbour', async () => {
+      const seeded = rows(15)
+      await h.seed(seeded)
+      await h.remove(15)
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.buildIndex(c, 1)
+      for (const r of seeded.slice(0, 14)) {
+        const hits = await a.search(c, 1, { vector: vectorFor(1, r.text), k: 5 })
+        expect(k(hits[0]!.key)).toBe(k(r.key))
+        expect(hits.length).toBe(5)
+        expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score)
+      }
+    })
+  })
+}

@@ -1,0 +1,200 @@
+import { badRequest } from './errors.js'
+
+export interface StoredDoc {
+  id: string
+  source: Record<string, unknown>
+  version: number
+  seqNo: number
+}
+
+export interface KnnField {
+  dimension: number
+  spaceType: 'l2' | 'cosinesimil' | 'innerproduct'
+}
+
+export interface QueryContext {
+  docs: StoredDoc[]
+  knnFields: Map<string, KnnField>
+}
+
+type Json = Record<string, unknown>
+/** null = the document does not match; a number = its score. */
+type Scorer = (d: StoredDoc) => number | null
+
+export function fieldValue(source: Json, path: string): unknown {
+  let cur: unknown = source
+  for (const part of path.split('.')) {
+    if (!cur || typeof cur !== 'object') return undefined
+    cur = (cur as Json)[part]
+  }
+  return cur
+}
+
+/** Compiles an OpenSearch query DSL object into a scorer over the context's documents. */
+export function compileQuery(q: Json | undefined, ctx: QueryContext): Scorer {
+  if (!q || Object.keys(q).length === 0) return () => 1
+  const [type, raw] = single(q)
+  const body = raw as Json
+  switch (type) {
+    case 'match_all':
+      return () => 1
+    case 'ids': {
+      const ids = new Set((body.values as unknown[]).map(String))
+      return (d) => (ids.has(d.id) ? 1 : null)
+    }
+    case 'term': {
+      const [field, v] = single(body)
+      const want = v && typeof v === 'object' ? (v as Json).value : v
+      return (d) => (fieldValue(d.source, field) === want ? 1 : null)
+    }
+    case 'exists':
+      return (d) => (fieldValue(d.source, String(body.field)) != null ? 1 : null)
+    case 'range':
+      return rangeScorer(body)
+    case 'bool':
+      return boolScorer(body, ctx)
+    case 'multi_match':
+      return bm25Scorer(String(body.query), body.fields as string[], ctx)
+    case 'knn':
+      return knnScorer(body, ctx)
+    default:
+      throw badRequest('parsing_exception', `unknown query [${type}]`)
+  }
+}
+
+function single(o: Json): [string, unknown] {
+  const keys = Object.keys(o)
+  if (keys.length !== 1) throw badRequest('parsing_exception', `expected one key, got [${keys.join(',')}]`)
+  const k = keys[0] as string
+  return [k, o[k]]
+}
+
+function comparable(v: unknown): number | string | null {
+  if (typeof v === 'number') return v
+  if (typeof v === 'string') {
+    const t = Date.parse(v)
+    return Number.isNaN(t) || /^\d+$/.test(v) ? v : t
+  }
+  return null
+}
+
+function rangeScorer(body: Json): Scorer {
+  const [field, raw] = single(body)
+  const r = raw as Record<string, unknown>
+  const bound = (k: string) => (r[k] === undefined ? undefined : comparable(r[k]))
+  const [gte, gt, lte, lt] = [bound('gte'), bound('gt'), bound('lte'), bound('lt')]
+  return (d) => {
+    const v = comparable(fieldValue(d.source, field))
+    if (v === null) return null
+    if (gte != null && !(v >= gte)) return null
+    if (gt != null && !(v > gt)) return null
+    if (lte != null && !(v <= lte)) return null
+    if (lt != null && !(v < lt)) return null
+    return 1
+  }
+}
+
+function clauses(v: unknown): Json[] {
+  if (v === undefined) return []
+  return Array.isArray(v) ? (v as Json[]) : [v as Json]
+}
+
+function boolScorer(body: Json, ctx: QueryContext): Scorer {
+  const must = clauses(body.must).map((c) => compileQuery(c, ctx))
+  const filter = clauses(body.filter).map((c) => compileQuery(c, ctx))
+  const should = clauses(body.should).map((c) => compileQuery(c, ctx))
+  const mustNot = clauses(body.must_not).map((c) => compileQuery(c, ctx))
+  const minShould = Number(body.minimum_should_match ?? (must.length + filter.length === 0 && should.length > 0 ? 1 : 0))
+  return (d) => {
+    let score = 0
+    for (const s of must) {
+      const v = s(d)
+      if (v === null) return null
+      score += v
+    }
+    for (const s of filter) if (s(d) === null) return null
+    for (const s of mustNot) if (s(d) !== null) return null
+    let matched = 0
+    for (const s of should) {
+      const v = s(d)
+      if (v !== null) {
+        matched++
+        score += v
+      }
+    }
+    if (matched < minShould) return null
+    return must.length + should.length === 0 ? 1 : score
+  }
+}
+
+const tokenize = (s: string) => s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean)
+
+/** BM25 (k1 1.2, b 0.75) per field, best field wins — multi_match's default best_fields. */
+function bm25Scorer(query: string, fields: string[], ctx: QueryContext): Scorer {
+  const terms = tokenize(query)
+  const stats = fields.map((f) => {
+    const tokens = new Map(ctx.docs.map((d) => [d.id, tokenize(String(fieldValue(d.source, f) ?? ''))]))
+    const avg = [...tokens.values()].reduce((a, t) => a + t.length, 0) / Math.max(1, tokens.size)
+    const df = new Map(terms.map((t) => [t, [...tokens.values()].filter((tk) => tk.includes(t)).length]))
+    return { tokens, avg, df }
+  })
+  const n = ctx.docs.length
+  return (d) => {
+    let best: number | null = null
+    for (const s of stats) {
+      const tk = s.tokens.get(d.id) ?? []
+      let score = 0
+      let hit = false
+      for (const t of terms) {
+        const tf = tk.filter((x) => x === t).length
+        if (tf === 0) continue
+        hit = true
+        const df = s.df.get(t) ?? 0
+        const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5))
+        score += (idf * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * tk.length) / Math.max(1, s.avg)))
+      }
+      if (hit && (best === null || score > best)) best = score
+    }
+    return best
+  }
+}
+
+/** OpenSearch's k-NN score transforms (faiss/lucene): higher is closer. */
+export function knnScore(space: KnnField['spaceType'], a: number[], b: number[]): number {
+  let dot = 0
+  let na = 0
+  let nb = 0
+  let l2 = 0
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number
+    const y = b[i] as number
+    dot += x * y
+    na += x * x
+    nb += y * y
+    l2 += (x - y) * (x - y)
+  }
+  if (space === 'l2') return 1 / (1 + l2)
+  if (space === 'innerproduct') return dot >= 0 ? dot + 1 : 1 / (1 - dot)
+  const cos = na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb)
+  return (1 + cos) / 2
+}
+
+function knnScorer(body: Json, ctx: QueryContext): Scorer {
+  const [field, raw] = single(body)
+  const spec = raw as { vector: number[]; k: number }
+  const f = ctx.knnFields.get(field)
+  if (!f) throw badRequest('query_shard_exception', `Field '${field}' is not knn_vector type.`)
+  if (!Array.isArray(spec.vector) || spec.vector.length !== f.dimension) {
+    throw badRequest('illegal_argument_exception', `Query vector has invalid dimension: ${spec.vector?.length}. Dimension should be: ${f.dimension}`)
+  }
+  if (!(spec.k >= 1 && spec.k <= 10_000)) throw badRequest('illegal_argument_exception', `[knn] requires 0 < k <= 10000`)
+  // Brute force: exact neighbours, which an HNSW graph only approximates.
+  const scored = ctx.docs
+    .map((d) => ({ id: d.id, v: fieldValue(d.source, field) }))
+    .filter((x): x is { id: string; v: number[] } => Array.isArray(x.v))
+    .map((x) => ({ id: x.id, score: knnScore(f.spaceType, spec.vector, x.v) }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, spec.k)
+  const top = new Map(scored.map((s) => [s.id, s.score]))
+  return (d) => top.get(d.id) ?? null
+}

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EmbedformError } from '../../src/core/errors.js'
+import type { Collection } from '../../src/core/types.js'
+import type { StoreAdapter } from '../../src/store/adapter.js'
+import { plugin } from '../../plugins/pgvector/index.js'
+import { quoteIdent } from '../../plugins/pgvector/identifiers.js'
+import { testSpec } from '../conformance/generation-spec.js'
+import { createDocsTable, createTestDatabase, type TestDatabase } from '../helpers/pg.js'
+
+let db: TestDatabase
+let adapter: StoreAdapter
+
+const good: Collection = {
+  name: 'docs',
+  store: 'pg',
+  profile: 'p',
+  target: 'docs',
+  key: 'id',
+  text: { columns: ['body'], separator: ' ' },
+  vector: 'embedding',
+}
+const INJECTION = `x"; DROP TABLE public.victim; --`
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  await createDocsTable(db, 'docs', 5)
+  await db.sql(`CREATE TABLE public.victim (id int)`)
+  adapter = await plugin.create({ name: 'pg', kind: 'pgvector', url: db.url }, { baseDir: process.cwd() })
+})
+afterAll(async () => {
+  await adapter?.close()
+  await db?.drop()
+})
+
+async function victimIntact(): Promise<boolean> {
+  const [row] = await db.sql<{ ok: boolean }>(`SELECT to_regclass('public.victim') IS NOT NULL AS ok`)
+  return row!.ok
+}
+
+async function stateCreated(): Promise<boolean> {
+  const [row] = await db.sql<{ ok: boolean }>(`SELECT to_regnamespace('embedform') IS NOT NULL AS ok`)
+  return row!.ok
+}
+
+describe('pgvector identifiers from config (native)', () => {
+  const bad: [string, Collection][] = [
+    ['target with a quote and a statement', { ...good, target: INJECTION }],
+    ['target with a space', { ...good, target: 'my docs' }],
+    ['schema-qualified target with a semicolon', { ...good, target: 'public;.docs' }],
+    ['key', { ...good, key: `id"; --` }],
+    ['vector', { ...good, vector: 'embedding; DROP TABLE public.victim' }],
+    ['text column', { ...good, text: { columns: ['body', INJECTION], separator: ' ' } }],
+    ['template field', { ...good, text: { template: `{body} {${INJECTION}}`, fields: [] } }],
+  ]
+
+  it.each(bad)('rejects a bad %s before any SQL, naming the config key', async (_what, c) => {
+    const attempts: Promise<unknown>[] = [
+      adapter.inspect(c),
+      adapter.lock(c, 'test'),
+      adapter.createGeneration(c, testSpec(2, 8)),
+      adapter.cutover(c, 2),
+      adapter.dropGeneration(c, 2),
+      adapter.writeJournal(c, null),
+    ]
+    for (const attempt of attempts) {
+      const err = await attempt.then(
+        () => null,
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(EmbedformError)
+      expect((err as EmbedformError).code).toBe('E_IDENTIFIER')
+      expect((err as EmbedformError).kind).toBe('input')
+      expect((err as EmbedformError).location?.path).toMatch(/^collections\.docs\.(target|key|vector|text)/)
+    }
+    expect(await victimIntact()).toBe(true)
+    expect(await stateCreated()).toBe(false)
+  })
+
+  it('passes separators and template text as parameters, never as SQL', async () => {
+    const c: Collection = { ...good, text: { template: `'); DROP TABLE public.victim; -- {body}`, fields: ['body'] } }
+    await adapter.createGeneration(c, testSpec(1, 8))
+    const pages = []
+    for await (const page of adapter.pending(c, 1, { batchSize: 10, phase: 'backfill' })) pages.push(...page)
+    expect(pages).toHaveLength(5)
+    expect(pages[0]!.text).toBe(`'); DROP TABLE public.victim; -- document 1 on subject 1`)
+    expect(await victimIntact()).toBe(true)
+  })
+
+  it('quotes identifiers by doubling embedded quotes', async () => {
+    const weird = `we"ird; name`
+    await db.sql(`CREATE TABLE public.${quoteIdent(weird)} (id int)`)
+    const [row] = await db.sql<{ relname: string }>(`SELECT relname FROM pg_class WHERE relname = $1`, [weird])
+    expect(row?.relname).toBe(weird)
+    expect(await victimIntact()).toBe(true)
+  })
+})
