@@ -13,7 +13,7 @@ import { createDocsTable, createTestDatabase, type TestDatabase } from '../tests
 const DIMS = 384
 const NATIVE_ROWS = 50_000
 const PGLITE_ROWS = 20_000
-const BATCH = 2_000
+const BATCH = 5_000
 const READERS = 4
 
 const collection: Collection = {

@@ -29,7 +29,8 @@ install_pgvector() {
   mkdir -p "$WORK_DIR/lists/partial"
   local sources="$WORK_DIR/trixie-src.list"
   echo "deb-src http://deb.debian.org/debian trixie main" >"$sources"
-  local opts=(-o "Dir::Etc::sourcelist=$sources" -o "Dir::Etc::sourceparts=/dev/null" -o "Dir::State::Lists=$WORK_DIR/lists")
+  # Sandbox user root: the work dir is not readable by _apt, which only costs a warning.
+  local opts=(-o "Dir::Etc::sourcelist=$sources" -o "Dir::Etc::sourceparts=/dev/null" -o "Dir::State::Lists=$WORK_DIR/lists" -o "APT::Sandbox::User=root")
 
   if ! ls -d "$WORK_DIR"/pgvector-*/ >/dev/null 2>&1; then
     say "fetching pgvector source package from Debian trixie"

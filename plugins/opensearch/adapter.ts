@@ -68,7 +68,7 @@ export class OpenSearchAdapter implements StoreAdapter {
   private readonly opts: OpenSearchAdapterOptions
 
   constructor(
-    readonly http: OsHttp,
+    private readonly http: OsHttp,
     opts: Partial<OpenSearchAdapterOptions> = {},
   ) {
     this.opts = { ...DEFAULT_OPTIONS, ...opts }
@@ -284,7 +284,7 @@ export class OpenSearchAdapter implements StoreAdapter {
               ...(liveInfo?.settings.analysis ? { analysis: liveInfo.settings.analysis } : {}),
             },
           },
-          mappings: generationMapping(c, liveMapping, spec, c.name),
+          mappings: generationMapping(c, liveMapping, spec),
         },
       })
     }

@@ -27,7 +27,10 @@ export interface OsRequest {
  * naming the object and the server's own reason.
  */
 export class OsHttp {
-  constructor(readonly client: Client, private readonly node: string) {}
+  constructor(
+    private readonly client: Client,
+    private readonly node: string,
+  ) {}
 
   static fromStore(store: OpenSearchStore): OsHttp {
     const client = new Client({

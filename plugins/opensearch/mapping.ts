@@ -50,15 +50,11 @@ export function describeKnn(m: Json | undefined): string {
  * so every other field the application queries keeps its type. Without a live index: the
  * collection's own fields.
  */
-export function generationMapping(c: Collection, live: Json | null, spec: GenerationSpec, collection: string): Json {
-  const properties: Json = live?.properties ? { ...(live.properties as Json) } : defaultProperties(c)
+export function generationMapping(c: Collection, live: { properties: Json; _meta?: Json } | null, spec: GenerationSpec): Json {
+  const properties: Json = live ? { ...live.properties } : defaultProperties(c)
   properties[c.vector] = knnFieldMapping(spec)
-  const meta = {
-    ...((live?._meta as Json | undefined) ?? {}),
-    embedform: { collection, generation: spec.id, profile: spec.profile, fingerprint: spec.fingerprint, model: spec.model, dimensions: spec.dimensions },
-  }
-  const { properties: _drop, _meta: _dropMeta, ...rest } = live ?? {}
-  return { ...rest, _meta: meta, properties }
+  const embedform = { collection: c.name, generation: spec.id, profile: spec.profile, fingerprint: spec.fingerprint, model: spec.model, dimensions: spec.dimensions }
+  return { _meta: { ...(live?._meta ?? {}), embedform }, properties }
 }
 
 function defaultProperties(c: Collection): Json {

@@ -20,11 +20,12 @@ import type {
   VectorRow,
   VerifyReport,
 } from '../../src/store/adapter.js'
-import { columnFacts, dependentViews, indexFacts, tableFacts, type ColumnFacts, type IndexFacts } from './catalog.js'
+import { columnFacts, indexFacts, tableFacts, type ColumnFacts, type IndexFacts } from './catalog.js'
 import { encodeCopyRows } from './copy-binary.js'
 import { sqlState, type Driver, type Queryable } from './driver.js'
 import { quoteIdent } from './identifiers.js'
 import { retryOnLockTimeout } from './retry.js'
+import { dependentViews, recreateView } from './views.js'
 import * as state from './state.js'
 import {
   generationColumn,
@@ -79,13 +80,9 @@ function objectName(ref: TableRef, column?: string): string {
 /** Wraps driver errors into EmbedformErrors naming the store object involved. */
 function storeError(op: string, object: string, err: unknown): EmbedformError {
   if (err instanceof EmbedformError) return err
-  const state = sqlState(err)
+  const code = sqlState(err)
   const message = err instanceof Error ? err.message : String(err)
-  return failure('E_STORE', `${op} failed: ${message}${state ? ` (SQLSTATE ${state})` : ''}`, { location: { object }, cause: err })
-}
-
-interface HeldLock {
-  release: Release
+  return failure('E_STORE', `${op} failed: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, { location: { object }, cause: err })
 }
 
 /**
@@ -96,7 +93,7 @@ export class PgvectorAdapter implements StoreAdapter {
   readonly capabilities: AdapterCapabilities
   private readonly options: PgvectorAdapterOptions
   /** PGlite has one process (guarded by the data-dir lock), so its migration locks live here. */
-  private readonly localLocks = new Map<string, HeldLock>()
+  private readonly localLocks = new Map<string, Release>()
   /** Native locks still held, released by close() so the pool can end. */
   private readonly heldLocks = new Set<Release>()
 
@@ -233,7 +230,7 @@ export class PgvectorAdapter implements StoreAdapter {
 
   private async counts(ref: TableRef, table: { reltuples: number }, physical: string[]) {
     const populated = new Map<string, number>()
-    if (table.reltuples >= 0 && table.reltuples >= EXACT_COUNT_BELOW) {
+    if (table.reltuples >= EXACT_COUNT_BELOW) {
       // Big table: statistics instead of a full scan on every plan.
       const r = await this.driver.query<{ attname: string; null_frac: number }>(
         `SELECT attname::text AS attname, null_frac::float8 AS null_frac FROM pg_stats
@@ -289,11 +286,11 @@ export class PgvectorAdapter implements StoreAdapter {
         if (this.localLocks.has(ref.collectionKey)) throw this.lockHeld(ref, await state.readLockRow(this.driver, ref.collectionKey))
         await state.writeLockRow(this.driver, ref.collectionKey, info)
         const release: Release = async () => {
-          if (this.localLocks.get(ref.collectionKey)?.release !== release) return
+          if (this.localLocks.get(ref.collectionKey) !== release) return
           this.localLocks.delete(ref.collectionKey)
           await state.deleteLockRow(this.driver, ref.collectionKey)
         }
-        this.localLocks.set(ref.collectionKey, { release })
+        this.localLocks.set(ref.collectionKey, release)
         return release
       }
       // Session-level advisory lock on a dedicated connection: it dies with the process, so
@@ -441,6 +438,8 @@ export class PgvectorAdapter implements StoreAdapter {
       const data = encodeCopyRows(rows.map((r) => ({ key: String(r.key), token: r.token ?? null, vector: r.vector })))
       const text = textExpression(ref, 't', 1)
       await this.driver.transaction(async (tx) => {
+        // A batch lost in a crash is simply pending again (resume re-embeds it), so it need not wait for fsync.
+        await tx.query(`SET LOCAL synchronous_commit = off`)
         await tx.query(`CREATE TEMP TABLE IF NOT EXISTS embedform_write (k text, token text, v vector) ON COMMIT DELETE ROWS`)
         await tx.copyIn('embedform_write', ['k', 'token', 'v'], data)
         // Without statistics the planner guesses the temp table's size and may join it by
@@ -468,32 +467,44 @@ export class PgvectorAdapter implements StoreAdapter {
       ON ${ref.qualified} USING ${p.type} (${quoteIdent(g.physical)} ${opclass}) WITH (${withClause})`
   }
 
-  async buildIndex(c: Collection, generation: number, onProgress?: (done: number, total: number) => void): Promise<void> {
+  async buildIndex(
+    c: Collection,
+    generation: number,
+    onProgress?: (done: number, total: number) => void,
+    settings?: IndexSettings,
+  ): Promise<void> {
     const ref = resolveTable(c)
     await this.guard('build index', ref, async () => {
-      const g = await this.requireGeneration(c, ref, generation)
+      if (settings) await this.persistAdoption(c, ref)
+      const recorded = await this.requireGeneration(c, ref, generation)
+      const changed = settings !== undefined && stableJson(settings) !== stableJson(recorded.indexSettings)
+      const g = changed ? { ...recorded, indexSettings: settings, indexName: recorded.indexName ?? indexName(ref, recorded.id) } : recorded
       const table = await this.requireTable(ref)
       const name = g.indexName ?? indexName(ref, g.id)
       const existing = (await indexFacts(this.driver, table.oid)).find((i) => i.name === name)
-      if (existing?.valid) return
+      if (existing?.valid && !changed) return
       const rows = (await this.exactCounts(ref, [g.physical])).columns.get(g.physical) ?? 0
       const sql = this.indexSql(ref, g, rows, this.driver.native)
-      if (!sql) return
       const session = await this.driver.session()
       try {
-        // An INVALID index is what a crashed CONCURRENTLY build leaves behind: drop and rebuild.
+        // An INVALID index is what a crashed CONCURRENTLY build leaves behind; an index with
+        // old settings is what an index-only rebuild replaces. Either way: drop, then build.
         if (existing) await session.query(`DROP INDEX ${this.driver.native ? 'CONCURRENTLY ' : ''}IF EXISTS ${quoteIdent(ref.schema)}.${quoteIdent(name)}`)
-        await session.query(`SELECT set_config('maintenance_work_mem', $1, false)`, [this.options.maintenanceWorkMem])
-        const progress = this.driver.native && onProgress ? this.pollIndexProgress(table.oid, onProgress) : null
-        try {
-          await session.query(sql)
-        } finally {
-          progress?.stop()
+        if (sql) {
+          await session.query(`SELECT set_config('maintenance_work_mem', $1, false)`, [this.options.maintenanceWorkMem])
+          const progress = this.driver.native && onProgress ? this.pollIndexProgress(table.oid, onProgress) : null
+          try {
+            await session.query(sql)
+          } finally {
+            progress?.stop()
+          }
+          onProgress?.(rows, rows)
         }
-        onProgress?.(rows, rows)
       } finally {
         await session.release()
       }
+      // Recorded only once the index matches them, so inspect never reports settings not yet built.
+      if (changed) await state.setIndexSettings(this.driver, ref.collectionKey, g.id, settings, name)
     })
   }
 
@@ -605,18 +616,9 @@ export class PgvectorAdapter implements StoreAdapter {
         await state.setGeneration(tx, ref.collectionKey, generation, 'live', ref.vector)
         await this.dropCatchupTrigger(tx, ref, generation)
         // Views bind to the physical column: recreate them from their text so they read the new one.
-        for (const v of views) await this.recreateView(tx, v)
+        for (const v of views) await recreateView(tx, v)
       })
     })
-  }
-
-  private async recreateView(tx: Queryable, v: Awaited<ReturnType<typeof dependentViews>>[number]): Promise<void> {
-    const name = `${quoteIdent(v.schema)}.${quoteIdent(v.name)}`
-    const withClause = v.options?.length ? ` WITH (${v.options.join(', ')})` : ''
-    await tx.query(`CREATE VIEW ${name}${withClause} AS ${v.definition}`)
-    for (const grant of v.grants) {
-      await tx.query(`GRANT ${grant.privilege} ON ${name} TO ${grant.grantee === null ? 'PUBLIC' : quoteIdent(grant.grantee)}`)
-    }
   }
 
   async dropGeneration(c: Collection, generation: number): Promise<void> {
@@ -645,11 +647,16 @@ export class PgvectorAdapter implements StoreAdapter {
     const { op, score } = DISTANCE[metric]
     const text = textExpression(ref, 't', 3)
     const col = `t.${quoteIdent(g.physical)}`
-    const r = await this.driver.query<{ k: RowKey; text: string; d: number | null }>(
-      `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, (${col} ${op} $1::${g.storage})::float8 AS d
-         FROM ${ref.qualified} t ORDER BY ${col} ${op} $1::${g.storage} LIMIT $2`,
-      [vector, k, ...text.params],
-    )
+    // hnsw.ef_search (default 40) caps how many rows an HNSW scan can return, so a reranker
+    // asking for 200 candidates would silently get 40; raise it to k for this query only.
+    const r = await this.driver.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, Math.max(40, k)))])
+      return tx.query<{ k: RowKey; text: string; d: number | null }>(
+        `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, (${col} ${op} $1::${g.storage})::float8 AS d
+           FROM ${ref.qualified} t ORDER BY ${col} ${op} $1::${g.storage} LIMIT $2`,
+        [vector, k, ...text.params],
+      )
+    })
     // NULL distances (rows without a vector) sort last; they are not hits.
     return r.rows.filter((row) => row.d !== null).map((row) => ({ key: row.k, score: score(row.d!), text: row.text }))
   }
@@ -678,8 +685,8 @@ export class PgvectorAdapter implements StoreAdapter {
   }
 
   async close(): Promise<void> {
-    for (const held of [...this.localLocks.values()]) await held.release()
-    for (const release of [...this.heldLocks]) await release()
+    // A lock whose connection already died cannot be released cleanly; the driver still closes.
+    await Promise.allSettled([...this.localLocks.values(), ...this.heldLocks].map((release) => release()))
     if (this.options.ownsDriver) await this.driver.close()
   }
 }

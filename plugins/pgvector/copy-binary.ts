@@ -1,12 +1,12 @@
+import { endianness } from 'node:os'
+
 /**
  * PostgreSQL binary COPY for (text, text, vector) rows. Binary avoids formatting every float
  * as text in JS, which alone capped writes at ~12k rows/s of 384-d vectors (STORE-NOTES.md).
  * pgvector's binary `vector` is int16 dim, int16 unused, float4[dim], all big-endian.
  */
-import { endianness } from 'node:os'
-
-const ENDIANNESS = endianness()
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')
+const LITTLE_ENDIAN = endianness() === 'LE'
 
 export interface CopyRow {
   key: string
@@ -16,37 +16,32 @@ export interface CopyRow {
 
 export function encodeCopyRows(rows: CopyRow[]): Buffer {
   let size = SIGNATURE.length + 8 + 2
-  const keys = rows.map((r) => Buffer.from(r.key, 'utf8'))
-  const tokens = rows.map((r) => (r.token === null ? null : Buffer.from(r.token, 'utf8')))
-  rows.forEach((r, i) => {
-    size += 2 + 4 + keys[i]!.length + 4 + (tokens[i]?.length ?? 0) + 4 + 4 + 4 * r.vector.length
-  })
+  for (const r of rows) {
+    size += 2 + 4 + Buffer.byteLength(r.key) + 4 + (r.token === null ? 0 : Buffer.byteLength(r.token)) + 4 + 4 + 4 * r.vector.length
+  }
   const buf = Buffer.allocUnsafe(size)
   let o = SIGNATURE.copy(buf, 0)
   o = buf.writeInt32BE(0, o)
   o = buf.writeInt32BE(0, o)
-  rows.forEach((r, i) => {
+  for (const r of rows) {
     o = buf.writeInt16BE(3, o)
-    const key = keys[i]!
-    o = buf.writeInt32BE(key.length, o)
-    o += key.copy(buf, o)
-    const token = tokens[i]
-    if (token === null || token === undefined) {
+    const keyLength = buf.write(r.key, o + 4)
+    o = buf.writeInt32BE(keyLength, o) + keyLength
+    if (r.token === null) {
       o = buf.writeInt32BE(-1, o)
     } else {
-      o = buf.writeInt32BE(token.length, o)
-      o += token.copy(buf, o)
+      const tokenLength = buf.write(r.token, o + 4)
+      o = buf.writeInt32BE(tokenLength, o) + tokenLength
     }
     const dim = r.vector.length
     o = buf.writeInt32BE(4 + 4 * dim, o)
     o = buf.writeInt16BE(dim, o)
     o = buf.writeInt16BE(0, o)
-    // Copy the floats as they are in memory (little-endian), then swap them to network order in place.
-    const bytes = Buffer.from(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength)
-    bytes.copy(buf, o)
-    if (ENDIANNESS === 'LE') buf.subarray(o, o + bytes.length).swap32()
-    o += bytes.length
-  })
+    // Copy the floats as they are in memory, then swap them to network order in place.
+    buf.set(new Uint8Array(r.vector.buffer, r.vector.byteOffset, 4 * dim), o)
+    if (LITTLE_ENDIAN) buf.subarray(o, o + 4 * dim).swap32()
+    o += 4 * dim
+  }
   buf.writeInt16BE(-1, o)
   return buf
 }

@@ -6,7 +6,6 @@
 
 export interface QueryResult<T> {
   rows: T[]
-  rowCount: number
 }
 
 export interface Queryable {

@@ -15,7 +15,7 @@ function adapterOptions(env: NodeJS.ProcessEnv): Partial<PgvectorAdapterOptions>
   return env.EMBEDFORM_PG_MAINTENANCE_WORK_MEM ? { maintenanceWorkMem: env.EMBEDFORM_PG_MAINTENANCE_WORK_MEM } : {}
 }
 
-export function pgliteDataDir(path: string, baseDir: string): string {
+function pgliteDataDir(path: string, baseDir: string): string {
   if (path.startsWith('memory://') || isAbsolute(path)) return path
   return resolve(baseDir, path)
 }

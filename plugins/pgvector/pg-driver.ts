@@ -9,7 +9,7 @@ type Client = pg.PoolClient | pg.Pool
 
 async function run<T>(client: Client, sql: string, params?: unknown[]): Promise<QueryResult<T>> {
   const r = await client.query(sql, params as unknown[] | undefined)
-  return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 }
+  return { rows: r.rows as T[] }
 }
 
 function copySql(table: string, columns: string[]): string {
@@ -67,12 +67,17 @@ export class PgDriver implements Driver {
 
   async session(): Promise<Session> {
     const client = await this.pool.connect()
+    // A held session whose backend dies (server restart, pg_terminate_backend) reports it on
+    // its next query; the asynchronous 'error' event must not crash the process meanwhile.
+    const onError = () => undefined
+    client.on('error', onError)
     let released = false
     return {
       ...clientQueryable(client),
       async release() {
         if (released) return
         released = true
+        client.off('error', onError)
         // Destroy rather than return to the pool: session settings and advisory locks die with it.
         client.release(true)
       },

@@ -14,7 +14,7 @@ function queryable(db: Runner): Queryable {
   return {
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
       const r = await db.query<T>(sql, params as unknown[] | undefined)
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length }
+      return { rows: r.rows }
     },
     async copyIn(table, columns, data) {
       const sql = `COPY ${table} (${columns.map(quoteIdent).join(', ')}) FROM '/dev/blob' (FORMAT binary)`

@@ -1,6 +1,6 @@
 import type { GenerationSpec, GenerationStatus, Journal, LockInfo } from '../../src/store/adapter.js'
 import type { IndexSettings, Profile, VectorStorage } from '../../src/core/types.js'
-import type { Queryable } from './driver.js'
+import { sqlState, type Queryable } from './driver.js'
 
 /**
  * embedform's own bookkeeping, kept inside the store (the store is the source of truth).
@@ -38,10 +38,18 @@ const STATE_DDL = [
   )`,
 ]
 
+/** Two sessions racing through IF NOT EXISTS can still collide on the catalog's unique index. */
+const CREATED_CONCURRENTLY = new Set(['23505', '42P06', '42P07'])
+
 export async function ensureState(q: Queryable): Promise<void> {
-  const present = await stateExists(q)
-  if (present) return
-  for (const ddl of STATE_DDL) await q.query(ddl)
+  if (await stateExists(q)) return
+  for (const ddl of STATE_DDL) {
+    try {
+      await q.query(ddl)
+    } catch (err) {
+      if (!CREATED_CONCURRENTLY.has(sqlState(err) ?? '')) throw err
+    }
+  }
 }
 
 export async function stateExists(q: Queryable): Promise<boolean> {
@@ -158,6 +166,15 @@ export async function setGeneration(q: Queryable, collectionKey: string, id: num
     id,
     status,
     physical,
+  ])
+}
+
+export async function setIndexSettings(q: Queryable, collectionKey: string, id: number, settings: IndexSettings, indexName: string): Promise<void> {
+  await q.query(`UPDATE embedform.generations SET index_settings = $3::jsonb, index_name = $4 WHERE collection_key = $1 AND id = $2`, [
+    collectionKey,
+    id,
+    JSON.stringify(settings),
+    indexName,
   ])
 }
 

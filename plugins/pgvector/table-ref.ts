@@ -17,6 +17,9 @@ export interface TableRef {
   collectionKey: string
 }
 
+/** `__g` plus up to 6 digits of generation id. */
+const GENERATION_SUFFIX_BYTES = 9
+
 export function resolveTable(c: Collection): TableRef {
   const at = `collections.${c.name}`
   const parts = c.target.split('.')
@@ -28,8 +31,11 @@ export function resolveTable(c: Collection): TableRef {
   validateIdentifier(table, `${at}.target`)
   validateIdentifier(c.key, `${at}.key`)
   validateIdentifier(c.vector, `${at}.vector`)
-  // The longest generation column is `<vector>__g<id>`; keep room for ids up to 6 digits.
-  validateIdentifier(`${c.vector}__g999999`, `${at}.vector`)
+  if (Buffer.byteLength(c.vector) + GENERATION_SUFFIX_BYTES > 63) {
+    throw inputError('E_IDENTIFIER', `"${c.vector}" leaves no room for the generation suffix (\`__g<id>\`) within 63 bytes`, {
+      location: { path: `${at}.vector` },
+    })
+  }
   const textColumns = 'columns' in c.text ? c.text.columns : templateFields(c.text.template)
   textColumns.forEach((col, i) => validateIdentifier(col, 'columns' in c.text ? `${at}.text.columns[${i}]` : `${at}.text.template`))
   return {

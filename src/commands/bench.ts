@@ -3,7 +3,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { inputError } from '../core/errors.js'
 import { loadConfig } from '../config/index.js'
 import { overrideFlags, overridesFromFlags } from '../config/flags.js'
-import { downloadReporter, measureBatchSize, openEncoder, peakRssMiB, selectedProfile, type BatchSizeResult } from '../encoder/index.js'
+import { defaultThreads, downloadReporter, measureBatchSize, openEncoder, peakRssMiB, selectedProfile, type BatchSizeResult } from '../encoder/index.js'
 import { loadPassages } from '../sample/spam-corpus.js'
 
 function parseBatchSizes(value: string): number[] {
@@ -50,7 +50,7 @@ peak RSS and the execution provider. Texts are real emails (SpamAssassin corpus)
     } finally {
       await encoder.close()
     }
-    const report = { profile: base.name, model: base.model.source, provider: encoder.provider, threads: base.threads ?? null, dimensions: encoder.dimensions, peakRssMiB: peakRssMiB(), results }
+    const report = { profile: base.name, model: base.model.source, provider: encoder.provider, threads: base.threads ?? defaultThreads(), dimensions: encoder.dimensions, peakRssMiB: peakRssMiB(), results }
     this.emit(report, () =>
       [
         `profile ${base.name} (${base.model.source}) on ${encoder.provider}, peak RSS ${report.peakRssMiB} MiB`,

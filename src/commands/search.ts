@@ -13,8 +13,8 @@ export default class Search extends BaseCommand {
   static override examples = [
     '<%= config.bin %> search "cheap mortgage rates"',
     '<%= config.bin %> search "cheap mortgage rates" -k 5 --generation g2',
-    '<%= config.bin %> search "linux kernel scheduler" --rerank --json',
-    '<%= config.bin %> search "free vacation" --hybrid --collection docs',
+    { description: 'Rerank with the cross-encoder of a profile that declares one (e.g. speed):', command: '<%= config.bin %> search "linux kernel scheduler" --rerank --json' },
+    { description: 'BM25 + kNN on an OpenSearch store:', command: '<%= config.bin %> search "free vacation" --hybrid --collection docs' },
   ]
 
   static override args = {

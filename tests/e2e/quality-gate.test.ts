@@ -4,10 +4,10 @@
  * a migration to the random model must be stopped by the gate before cutover, leaving the live
  * generation untouched, until the operator explicitly skips the gate.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.js'
 import { buildRetrievalSet, seedPglite } from '../helpers/retrieval-set.js'
 
@@ -78,6 +78,8 @@ describe('quality gate on the SpamAssassin retrieval set (PGlite, built CLI)', (
     expect(r.code, r.stderr).toBe(0)
     return JSON.parse(r.stdout) as SearchJson
   }
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'embedform-gate-e2e-'))

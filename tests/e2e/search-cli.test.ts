@@ -3,10 +3,10 @@
  * in PGlite: rerank mechanics (top_k candidates down to return_top_k), the latency split, and the
  * input errors a user meets first.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.js'
 import { buildRetrievalSet, seedPglite } from '../helpers/retrieval-set.js'
 
@@ -51,6 +51,8 @@ interface ErrorJson {
 describe('search and eval CLI (PGlite, built CLI)', () => {
   let dir: string
   const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 180_000 })
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'embedform-search-e2e-'))

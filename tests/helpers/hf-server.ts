@@ -8,6 +8,8 @@ export interface HfServer {
   endpoint: string
   /** Every request path seen, in order. */
   requests: string[]
+  /** The Authorization header of each request (undefined when absent), in the same order. */
+  authorization: (string | undefined)[]
   /** Serve these bytes instead of the file's (to simulate a corrupted mirror); headers still describe the real file. */
   corrupt: Set<string>
   close(): Promise<void>
@@ -34,11 +36,13 @@ export async function startHfServer(repo: string, dir: string, revision = 'main'
     if ((await stat(path)).isFile()) files.set(relative(dir, path).split('\\').join('/'), await readFile(path))
   }
   const requests: string[] = []
+  const authorization: (string | undefined)[] = []
   const corrupt = new Set<string>()
   const prefix = `/${repo}/resolve/${revision}/`
   const server: Server = createServer((req, res) => {
     const url = decodeURIComponent(req.url ?? '')
     requests.push(url)
+    authorization.push(req.headers.authorization)
     const cdn = url.startsWith('/cdn/') ? url.slice('/cdn/'.length) : undefined
     const file = cdn ?? (url.startsWith(prefix) ? url.slice(prefix.length) : undefined)
     const body = file === undefined ? undefined : files.get(file)
@@ -59,6 +63,7 @@ export async function startHfServer(repo: string, dir: string, revision = 'main'
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    authorization,
     corrupt,
     close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   }

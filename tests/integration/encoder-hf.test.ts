@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -26,6 +26,7 @@ describe('hf: model sources against a local Hub', () => {
     cache = await mkdtemp(join(tmpdir(), 'embedform-hf-'))
     env = { EMBEDFORM_CACHE_DIR: cache, HF_ENDPOINT: server.endpoint }
     server.requests.length = 0
+    server.authorization.length = 0
     server.corrupt.clear()
     return () => rm(cache, { recursive: true, force: true })
   })
@@ -82,6 +83,36 @@ describe('hf: model sources against a local Hub', () => {
     const model = await resolveModel({ source: SOURCE }, { env, offline: true })
     expect(model.onnxPath).toContain('acme--bert-tiny')
     expect(server.requests).toEqual([])
+  })
+
+  it('resolves a repo without the optional files and remembers that they are absent', async () => {
+    const bare = await mkdtemp(join(tmpdir(), 'embedform-bare-'))
+    await mkdir(join(bare, 'onnx'))
+    await copyFile(join(modelDir, 'tokenizer.json'), join(bare, 'tokenizer.json'))
+    await copyFile(join(modelDir, 'onnx', 'model.onnx'), join(bare, 'onnx', 'model.onnx'))
+    const bareServer = await startHfServer('acme/bare', bare)
+    try {
+      const bareEnv = { ...env, HF_ENDPOINT: bareServer.endpoint }
+      const model = await resolveModel({ source: 'hf:acme/bare' }, { env: bareEnv })
+      expect(model.tokenizerConfigPath).toBeUndefined()
+      expect(bareServer.requests).toContain('/acme/bare/resolve/main/tokenizer_config.json')
+      const before = bareServer.requests.length
+      await resolveModel({ source: 'hf:acme/bare' }, { env: bareEnv })
+      expect(bareServer.requests.length).toBe(before)
+    } finally {
+      await bareServer.close()
+      await rm(bare, { recursive: true, force: true })
+    }
+  })
+
+  it('sends HF_TOKEN as a bearer token and never puts it in an error', async () => {
+    server.authorization.length = 0
+    await resolveModel({ source: SOURCE }, { env: { ...env, HF_TOKEN: 'hf_secret123' } })
+    expect(server.authorization.length).toBeGreaterThan(0)
+    expect(server.authorization.every((a) => a === 'Bearer hf_secret123')).toBe(true)
+    const err = (await resolveModel({ source: SOURCE, file: 'missing.onnx' }, { env: { ...env, HF_TOKEN: 'hf_secret123' } }).catch((e: unknown) => e)) as EmbedformError
+    expect(err.code).toBe('E_MODEL_NOT_FOUND')
+    expect(JSON.stringify({ ...err.toJSON(), stack: err.stack })).not.toContain('hf_secret123')
   })
 
   it('honours HF_ENDPOINT: an unreachable endpoint is the error, naming it', async () => {

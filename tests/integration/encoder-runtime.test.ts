@@ -83,6 +83,20 @@ describe('encoder on builtin:starter (GloVe static model)', () => {
     }
     expect(seen).toEqual(TEXTS.map((_, i) => i))
   })
+
+  it('streams with bounded memory: reads at most two batches ahead of the consumer', async () => {
+    let pulled = 0
+    async function* endless() {
+      for (;;) {
+        pulled++
+        yield [{ text: 'machine learning' }]
+      }
+    }
+    const stream = encoder.encodeStream(endless(), 'document')[Symbol.asyncIterator]()
+    for (let i = 0; i < 3; i++) await stream.next()
+    await stream.return?.()
+    expect(pulled).toBeLessThanOrEqual(4)
+  })
 })
 
 describe('profile settings', () => {
@@ -131,6 +145,10 @@ describe('execution providers', () => {
       expect(err).toMatchObject({ code: 'E_CUDA_UNAVAILABLE', kind: 'input', location: { path: 'device' } })
       expect((err as EmbedformError).hint).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node')
     }
+  })
+
+  it('webgpu without an adapter is E_WEBGPU_UNAVAILABLE at the profile key', async () => {
+    await expect(openEncoder(profile({ device: 'webgpu' }))).rejects.toMatchObject({ code: 'E_WEBGPU_UNAVAILABLE', kind: 'input', location: { path: 'device' } })
   })
 
   it('auto falls back to cpu and says so', async () => {

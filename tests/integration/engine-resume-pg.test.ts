@@ -3,7 +3,7 @@
  * backfill, during the index build and right before the cutover, then apply again → it
  * completes, every row is written exactly once into the new generation (counted by a
  * test-only trigger), and the application's column is untouched until the swap. A second
- * apply while one runs is refused naming the holder.
+ * apply while one runs is refused naming the holder; Ctrl-C stops cleanly and says how to resume.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,7 +21,21 @@ let dir: string
 
 const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 180_000 })
 
-const event = (pattern: RegExp) => (line: string) => (pattern.test(line) ? line : undefined)
+interface Progress {
+  type: string
+  step?: string
+  done?: number
+}
+
+/** Matches a --json progress line: event type, step kind, and optionally rows done so far. */
+function event(type: string, stepKind: string, minDone = 0) {
+  return (line: string): Progress | undefined => {
+    if (!line.startsWith('{')) return undefined
+    const e = JSON.parse(line) as Progress
+    const hit = e.type === type && e.step?.endsWith(`/${stepKind}`) && (e.done ?? 0) >= minDone
+    return hit ? e : undefined
+  }
+}
 
 async function liveChecksum(): Promise<string> {
   const [row] = await db.sql<{ sum: string }>(`SELECT md5(string_agg(embedding::text, ',' ORDER BY id)) AS sum FROM docs`)
@@ -29,9 +43,9 @@ async function liveChecksum(): Promise<string> {
 }
 
 /** Kills a fresh `apply` with SIGKILL as soon as its progress output matches `at`. */
-async function killApplyAt(at: RegExp, during?: (pid: number) => Promise<void>): Promise<void> {
+async function killApplyAt(at: (line: string) => Progress | undefined, during?: (pid: number) => Promise<void>): Promise<void> {
   const run = spawnCli(['apply', '--auto-approve', '--json', '--batch-size', '100'], { cwd: dir, timeoutMs: 180_000 })
-  await run.waitFor(event(at))
+  await run.waitFor(at)
   if (during) await during(run.child.pid!)
   run.child.kill('SIGKILL')
   const done = await run.done
@@ -71,7 +85,7 @@ describe('apply survives kill -9 on native PostgreSQL', () => {
     const live = await liveChecksum()
     writeProject(dir, { kind: 'pgvector', url: db.url }, 'passage')
 
-    await killApplyAt(/"type":"progress".*\/backfill".*"done":[3-9]\d\d,/, async (pid) => {
+    await killApplyAt(event('progress', 'backfill', 300), async (pid) => {
       const second = await cli(['apply', '--auto-approve'])
       expect(second.code, second.stderr).toBe(1)
       expect(second.stderr).toContain('E_LOCK_HELD')
@@ -85,10 +99,21 @@ describe('apply survives kill -9 on native PostgreSQL', () => {
     expect(inFlight.journal).not.toBeNull()
     expect(inFlight.live.generation).toBe(1)
 
-    await killApplyAt(/"type":"step-start".*\/build-index"/)
+    // Ctrl-C stops cleanly after the current batch and says how to resume.
+    const interrupted = spawnCli(['apply', '--auto-approve', '--json', '--batch-size', '100'], { cwd: dir, timeoutMs: 180_000 })
+    await interrupted.waitFor(event('progress', 'backfill'))
+    interrupted.child.kill('SIGINT')
+    const stopped = await interrupted.done
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(1)
+    const error = jsonLines(stopped.stdout).find((l) => l.type === 'error') as { error: { code: string; hint: string } }
+    expect(error.error.code).toBe('E_INTERRUPTED')
+    expect(error.error.hint).toContain('embedform apply')
     expect(await liveChecksum()).toBe(live)
 
-    await killApplyAt(/"type":"step-end".*\/verify"/)
+    await killApplyAt(event('step-start', 'build-index'))
+    expect(await liveChecksum()).toBe(live)
+
+    await killApplyAt(event('step-end', 'verify'))
 
     const last = await cli(['apply', '--auto-approve', '--json'])
     expect(last.code, last.stderr + last.stdout).toBe(0)

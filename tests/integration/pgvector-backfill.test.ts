@@ -3,7 +3,7 @@ import type { Collection } from '../../src/core/types.js'
 import type { StoreAdapter } from '../../src/store/adapter.js'
 import { plugin } from '../../plugins/pgvector/index.js'
 import { fakeVector } from '../conformance/fake-vectors.js'
-import { testSpec } from '../conformance/generation-spec.js'
+import { hnswCosine, testSpec } from '../conformance/generation-spec.js'
 import { createDocsTable, createTestDatabase, type TestDatabase } from '../helpers/pg.js'
 
 const DIMS = 16
@@ -75,6 +75,46 @@ describe('pgvector backfill with a concurrent writer (native)', () => {
       const got = JSON.parse(row.v) as number[]
       got.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 5))
     }
+  })
+
+  it('stores halfvec generations and searches them through an IVFFlat l2 index', async () => {
+    await createDocsTable(db, 'halves', 400)
+    const c = collection('halves')
+    const settings = { ...hnswCosine, metric: 'l2' as const, storage: 'halfvec' as const, pgvector: { type: 'ivfflat' as const, m: 16, efConstruction: 64 } }
+    await adapter.createGeneration(c, testSpec(1, DIMS, settings))
+    await drain(c, 1, 'backfill')
+    await adapter.buildIndex(c, 1)
+    const [index] = await db.sql<{ def: string }>(`SELECT pg_get_indexdef('public.halves_embedding_g1_idx'::regclass) AS def`)
+    expect(index!.def).toMatch(/USING ivfflat \(embedding__g1 halfvec_l2_ops\) WITH \(lists='1'\)/)
+    const [row] = await db.sql<{ body: string }>(`SELECT body FROM public.halves WHERE id = 42`)
+    const hits = await adapter.search(c, 1, { vector: fakeVector(row!.body, DIMS), k: 3 })
+    expect(String(hits[0]!.key)).toBe('42')
+    // l2 similarity is the negated distance; halfvec rounding keeps it near zero, not exactly zero.
+    expect(hits[0]!.score).toBeLessThanOrEqual(0)
+    expect(hits[0]!.score).toBeGreaterThan(-0.01)
+    expect(await adapter.verify(c, 1)).toMatchObject({ ok: true, indexValid: true, wrongDimensions: 0 })
+  })
+
+  it('rebuilds an index with new settings without re-embedding, and drops it', async () => {
+    await createDocsTable(db, 'tuned', 300)
+    const c = collection('tuned')
+    await adapter.createGeneration(c, testSpec(1, DIMS))
+    await drain(c, 1, 'backfill')
+    await adapter.buildIndex(c, 1)
+    const before = (await adapter.inspect(c)).generations[0]!
+    const retuned = { ...hnswCosine, pgvector: { type: 'ivfflat' as const, m: 16, efConstruction: 64, lists: 3 } }
+    await adapter.buildIndex(c, 1, undefined, retuned)
+    const after = (await adapter.inspect(c)).generations[0]!
+    expect(after.indexSettings).toEqual(retuned)
+    expect(after.index).toMatchObject({ name: 'tuned_embedding_g1_idx', method: 'ivfflat', valid: true })
+    expect(after.index!.settingsHash).not.toBe(before.index!.settingsHash)
+    expect(after.populated).toBe(300)
+    const [def] = await db.sql<{ d: string }>(`SELECT pg_get_indexdef('public.tuned_embedding_g1_idx'::regclass) AS d`)
+    expect(def!.d).toContain(`WITH (lists='3')`)
+
+    await adapter.dropIndex(c, 1)
+    expect((await adapter.inspect(c)).generations[0]!.index).toBeNull()
+    expect((await adapter.verify(c, 1)).indexValid).toBe(false)
   })
 
   it('detects an INVALID index left by a failed CONCURRENTLY build and rebuilds it', async () => {

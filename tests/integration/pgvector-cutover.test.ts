@@ -87,7 +87,12 @@ describe('pgvector cutover under load (native)', () => {
     await Promise.all(readers)
     expect(errors.map((e) => String(e))).toEqual([])
     expect(queries).toBeGreaterThan(30)
-    expect((await adapter.inspect(c)).live).toBe(2)
+    const s = await adapter.inspect(c)
+    expect(s.live).toBe(2)
+    expect(s.generations.map((g) => [g.id, g.status, g.physical])).toEqual([
+      [1, 'retained', 'embedding__g1'],
+      [2, 'live', 'embedding'],
+    ])
   })
 
   it('recreates dependent views so they read the new generation, and the old one after rollback', async () => {

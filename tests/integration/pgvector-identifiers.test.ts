@@ -86,6 +86,29 @@ describe('pgvector identifiers from config (native)', () => {
     expect(await victimIntact()).toBe(true)
   })
 
+  it('builds text from several columns with NULL as empty, and the token guards exactly that text', async () => {
+    await db.sql(`CREATE TABLE public.articles (id text PRIMARY KEY, title text, body text)`)
+    await db.sql(`INSERT INTO public.articles VALUES ('a', 'Title A', 'Body A'), ('b', NULL, 'Body B'), ('c', 'Title C', NULL)`)
+    const c: Collection = { ...good, target: 'articles', text: { columns: ['title', 'body'], separator: ' | ' } }
+    await adapter.createGeneration(c, testSpec(1, 8))
+    const rows = []
+    for await (const page of adapter.pending(c, 1, { batchSize: 10, phase: 'backfill' })) rows.push(...page)
+    expect(rows.map((r) => [r.key, r.text])).toEqual([
+      ['a', 'Title A | Body A'],
+      ['b', ' | Body B'],
+      ['c', 'Title C | '],
+    ])
+    const [md5] = await db.sql<{ h: string }>(`SELECT md5('Title A | Body A') AS h`)
+    expect(rows[0]!.token).toBe(md5!.h)
+    await adapter.write(c, 1, rows.map((r) => ({ key: r.key, token: r.token, vector: new Float32Array(8).fill(0.5) })))
+    expect((await adapter.inspect(c)).generations[0]!.populated).toBe(3)
+    // Setting a column to the value it already has is not a text change: the vector stays.
+    await db.sql(`UPDATE public.articles SET title = 'Title A' WHERE id = 'a'`)
+    expect((await adapter.inspect(c)).generations[0]!.populated).toBe(3)
+    await db.sql(`UPDATE public.articles SET body = 'Body C' WHERE id = 'c'`)
+    expect((await adapter.inspect(c)).generations[0]!.populated).toBe(2)
+  })
+
   it('quotes identifiers by doubling embedded quotes', async () => {
     const weird = `we"ird; name`
     await db.sql(`CREATE TABLE public.${quoteIdent(weird)} (id int)`)
