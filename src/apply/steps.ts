@@ -150,7 +150,8 @@ async function qualityGate(sc: StepContext, step: PlanStep): Promise<void> {
   }
   const result = await sc.opts.gate({ ctx: sc.ctx, collection: sc.collection, adapter: sc.adapter, liveGeneration: live, candidate, gate })
   sc.gate = result
-  sc.emit({ type: 'log', level: result.passed ? 'info' : 'warn', message: result.report })
+  // A failed gate's table travels in the error; logging it too would print it twice.
+  if (result.passed) sc.emit({ type: 'log', level: 'info', message: result.report })
   if (!result.passed) {
     throw failure(
       'E_GATE_FAILED',

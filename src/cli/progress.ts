@@ -118,7 +118,8 @@ function barRenderer(err: NodeJS.WriteStream, now: () => number): ProgressRender
   const multi = new MultiBar(
     {
       stream: err,
-      format: ' {bar} {title} | {value}/{total} | {rate} rows/s | ETA {eta}',
+      // `eta` is a cli-progress built-in token computed from its own buffer; ours is `left`.
+      format: ' {bar} {title} | {value}/{total} | {rate} | {left}',
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
@@ -131,7 +132,11 @@ function barRenderer(err: NodeJS.WriteStream, now: () => number): ProgressRender
   const payload = (clock: StepClock, at: number) => {
     const elapsed = at - clock.startedAt
     const eta = etaSeconds(clock.done, clock.total, elapsed)
-    return { title: clock.title, rate: Math.round(rowsPerSecond(clock.done, elapsed)), eta: eta === undefined ? '-' : formatDuration(eta) }
+    return {
+      title: clock.title,
+      rate: clock.total === undefined ? '-' : `${Math.round(rowsPerSecond(clock.done, elapsed))} rows/s`,
+      left: eta === undefined ? 'ETA -' : `ETA ${formatDuration(eta)}`,
+    }
   }
   return {
     listener: (e) => {
@@ -159,7 +164,7 @@ function barRenderer(err: NodeJS.WriteStream, now: () => number): ProgressRender
           if (!entry) break
           const total = entry.clock.total ?? Math.max(1, entry.clock.done)
           entry.bar.setTotal(total)
-          entry.bar.update(total, { ...payload(entry.clock, at), eta: `done in ${formatDuration(e.ms / 1000)}` })
+          entry.bar.update(total, { ...payload(entry.clock, at), left: `done in ${formatDuration(e.ms / 1000)}` })
           bars.delete(e.step)
           break
         }

@@ -54,9 +54,13 @@ function startReader(url: string) {
   const client = new pg.Client({ connectionString: url })
   const stats = { queries: 0, errors: [] as string[] }
   let running = true
+  let broken = false
+  client.on('error', () => (broken = true))
   const done = (async () => {
     await client.connect()
-    while (running) {
+    // Stops on a dead connection and yields every round, so a failed test can never leave it
+    // spinning on instant rejections that starve the event loop.
+    while (running && !broken && stats.errors.length < 100) {
       for (const from of ['docs', 'docs_search']) {
         try {
           await client.query(`SELECT id FROM ${from} ORDER BY embedding <=> $1::vector LIMIT 5`, [QUERY_VECTOR])
@@ -65,6 +69,7 @@ function startReader(url: string) {
           stats.errors.push((err as Error).message)
         }
       }
+      await new Promise((r) => setImmediate(r))
     }
     await client.end()
   })()
@@ -133,6 +138,7 @@ describe('migration on native PostgreSQL through the CLI', () => {
     const reader = startReader(db.url)
     const writer = startWriter(db.url)
     const apply = spawnCli(['apply', '--auto-approve', '--json', '--batch-size', '100'], { cwd: dir, timeoutMs: 180_000 })
+    let done: Awaited<typeof apply.done>
     try {
       // Writes keep coming through backfill, catch-up and the index build; verify runs the last catch-up.
       await apply.waitFor((line) => (/"type":"step-start".*\/verify"/.test(line) ? true : undefined))
@@ -141,9 +147,9 @@ describe('migration on native PostgreSQL through the CLI', () => {
       expect(liveDuring).toEqual(liveBefore)
     } finally {
       await writer.stop()
+      done = await apply.done
+      await reader.stop()
     }
-    const done = await apply.done
-    await reader.stop()
     expect(done.code, done.stderr + done.stdout).toBe(0)
     expect(writer.stats.inserted).toBeGreaterThan(0)
     expect(reader.stats.errors).toEqual([])
