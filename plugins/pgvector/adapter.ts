@@ -51,6 +51,8 @@ const ADVISORY_CLASS = 0x656d62 // "emb": keeps embedform's advisory locks apart
 const EXACT_COUNT_BELOW = 100_000
 const SAMPLE_ROWS = 5
 const SAMPLE_K = 10
+/** Search breadth for verify's self-lookups: wide enough that HNSW's approximation is not what fails them. */
+const VERIFY_EF_SEARCH = 100
 const MAX_DIMENSIONS: Record<VectorStorage, number> = { vector: 16_000, halfvec: 16_000 }
 
 const DISTANCE: Record<Metric, { op: string; opclass: string; score: (d: number) => number }> = {
@@ -555,10 +557,7 @@ export class PgvectorAdapter implements StoreAdapter {
         `SELECT ${quoteIdent(ref.key)} AS k, ${col}::text AS v FROM ${ref.qualified} WHERE ${col} IS NOT NULL ORDER BY random() LIMIT ${SAMPLE_ROWS}`,
       )
       let selfFound = 0
-      for (const row of sample.rows) {
-        const hits = await this.nearest(ref, g, row.v, SAMPLE_K)
-        if (hits.some((h) => String(h.key) === String(row.k))) selfFound++
-      }
+      for (const row of sample.rows) if (await this.findsItself(ref, g, row.k, row.v)) selfFound++
       const problems: string[] = []
       const missing = total - populated
       if (missing > 0) problems.push(`${missing} of ${total} rows have no vector in ${g.physical}`)
@@ -640,6 +639,27 @@ export class PgvectorAdapter implements StoreAdapter {
         await state.deleteGeneration(tx, ref.collectionKey, generation)
       })
     })
+  }
+
+  /**
+   * Whether a row's own vector, searched through the generation's index, comes back in the top
+   * SAMPLE_K. Real corpora hold duplicate texts, and more identical vectors than SAMPLE_K push the
+   * row itself out of its own top list, so an identical twin counts as found.
+   */
+  private async findsItself(ref: TableRef, g: state.GenerationRecord, key: RowKey, vector: string): Promise<boolean> {
+    const { op } = DISTANCE[g.indexSettings?.metric ?? 'cosine']
+    const col = quoteIdent(g.physical)
+    const keyCol = quoteIdent(ref.key)
+    const r = await this.driver.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(VERIFY_EF_SEARCH)])
+      return tx.query<{ found: boolean | null }>(
+        `SELECT bool_or(n.k::text = $2 OR n.v = $1::${g.storage}) AS found
+           FROM (SELECT ${keyCol} AS k, ${col} AS v FROM ${ref.qualified}
+                  ORDER BY ${col} ${op} $1::${g.storage} LIMIT ${SAMPLE_K}) n`,
+        [vector, String(key)],
+      )
+    })
+    return r.rows[0]?.found === true
   }
 
   private async nearest(ref: TableRef, g: state.GenerationRecord, vector: string, k: number): Promise<Hit[]> {

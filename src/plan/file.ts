@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
@@ -70,9 +70,12 @@ export async function readPlanFile(path: string): Promise<Plan> {
     })
     throw errors.length === 1 && errors[0] ? errors[0] : new EmbedformErrors(errors)
   }
-  return data as Plan
+  const { $schema: _editorHint, ...plan } = data as Plan & { $schema?: string }
+  return plan
 }
 
+/** Written with a relative `$schema` so editors validate and autocomplete saved plans. */
 export async function writePlanFile(path: string, plan: Plan): Promise<void> {
-  await writeFile(path, `${JSON.stringify(plan, null, 2)}\n`, 'utf8')
+  const schema = relative(dirname(resolve(path)), schemaPath()).split(sep).join('/')
+  await writeFile(path, `${JSON.stringify({ $schema: schema, ...plan }, null, 2)}\n`, 'utf8')
 }
