@@ -135,7 +135,7 @@ describe('redaction', () => {
 describe('shipped files', () => {
   it('the top-level config and seed profiles load, with the documented settings', async () => {
     const config = await loadConfig({ configPath: resolve('embedding.config.yaml'), env: {} })
-    expect(Object.keys(config.profiles).sort()).toEqual(['minilm', 'mpnet', 'quality', 'speed', 'starter'])
+    expect(Object.keys(config.profiles).sort()).toEqual(['minilm', 'mpnet', 'quality', 'speed', 'starter', 'starter-compact'])
     expect(config.stores.local).toEqual({ name: 'local', kind: 'pglite', path: resolve('.embedform/pglite') })
     expect(config.collections.docs).toMatchObject({ target: 'docs', key: 'id', vector: 'embedding', profile: 'starter', text: { columns: ['title', 'body'] } })
     const { quality, speed, minilm, mpnet, starter } = config.profiles
@@ -145,6 +145,7 @@ describe('shipped files', () => {
     expect(minilm).toMatchObject({ dimensions: 384, pooling: 'mean', normalize: true })
     expect(mpnet).toMatchObject({ dimensions: 768, pooling: 'mean', normalize: true })
     expect(starter).toMatchObject({ model: { source: 'builtin:starter' }, dimensions: 100, pooling: 'mean', normalize: true, maxTokens: 256, batchSize: 256, device: 'cpu' })
+    expect(config.profiles['starter-compact']).toMatchObject({ model: { source: 'builtin:starter' }, dimensions: 64, maxTokens: 64, pooling: 'mean', normalize: true })
   })
 
   it('every shipped YAML file starts with a yaml-language-server schema line', () => {
