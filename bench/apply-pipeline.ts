@@ -37,7 +37,11 @@ async function backfillMs(encodeMs: number, writeMs: number): Promise<number> {
     profiles: [testProfile('bench', { dimensions: 384, index: { ...testProfile('x').index, pgvector: { type: 'none', m: 16, efConstruction: 64 } } })],
     collections: [testCollection('docs', 'bench')],
     adapter,
-    encoder: { onBatch: async () => (encodeMs > 0 ? sleep(encodeMs) : undefined) },
+    encoder: {
+      onBatch: async () => {
+        if (encodeMs > 0) await sleep(encodeMs)
+      },
+    },
   })
   adapter.seed('docs', rows(ROWS))
   let ms = 0

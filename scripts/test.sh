@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL=skip
 export EMBEDFORM_CACHE_DIR="${EMBEDFORM_CACHE_DIR:-$PWD/.cache/embedform}"
 npm run build
+npm run typecheck --silent
 bash scripts/setup-postgres.sh
 node bin/run.js models build --all
 npx vitest run "$@"

@@ -29,6 +29,7 @@ import type {
   VerifyReport,
 } from '../../src/store/adapter.js'
 import { fakeOpenEncoder, type FakeEncoderOptions, type FakeEncoderStats } from './fake-encoder.js'
+import { makeProfile } from './profile.js'
 
 interface MemGeneration {
   id: number
@@ -364,24 +365,7 @@ export class MemoryAdapter implements StoreAdapter {
 }
 
 export function testProfile(name: string, over: Partial<Profile> = {}): Profile {
-  return {
-    name,
-    model: { source: `builtin:${name}` },
-    dimensions: 8,
-    pooling: 'mean',
-    normalize: true,
-    maxTokens: 128,
-    prefixes: { query: '', document: '' },
-    device: 'cpu',
-    batchSize: 16,
-    index: {
-      metric: 'cosine',
-      storage: 'vector',
-      pgvector: { type: 'hnsw', m: 16, efConstruction: 64 },
-      opensearch: { engine: 'faiss', m: 16, efConstruction: 64 },
-    },
-    ...over,
-  }
+  return makeProfile({ name, ...over })
 }
 
 export function testCollection(name: string, profile: string, over: Partial<Collection> = {}): Collection {

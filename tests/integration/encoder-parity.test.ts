@@ -5,29 +5,13 @@ import type { Pooling, Profile } from '../../src/core/types.js'
 import { cosine, openEncoder } from '../../src/encoder/index.js'
 import { ensureBuiltinModel } from '../../src/models/index.js'
 import { loadPassages } from '../../src/sample/spam-corpus.js'
+import { makeProfile } from '../helpers/profile.js'
 
 /** bert-tiny's tokenizer_config model_max_length: what transformers.js truncates to. */
 const MAX_TOKENS = 512
 
 function profile(pooling: Pooling): Profile {
-  return {
-    name: `parity-${pooling}`,
-    model: { source: 'builtin:bert-tiny' },
-    dimensions: 32,
-    pooling,
-    normalize: true,
-    maxTokens: MAX_TOKENS,
-    prefixes: { query: '', document: '' },
-    device: 'cpu',
-    batchSize: 8,
-    threads: 1,
-    index: {
-      metric: 'cosine',
-      storage: 'vector',
-      pgvector: { type: 'hnsw', m: 16, efConstruction: 64 },
-      opensearch: { engine: 'faiss', m: 16, efConstruction: 64 },
-    },
-  }
+  return makeProfile({ name: `parity-${pooling}`, model: { source: 'builtin:bert-tiny' }, dimensions: 32, pooling, maxTokens: MAX_TOKENS, batchSize: 8, threads: 1 })
 }
 
 describe('parity with @huggingface/transformers feature-extraction on bert-tiny', () => {

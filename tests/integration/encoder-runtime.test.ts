@@ -2,28 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EmbedformError } from '../../src/core/errors.js'
 import type { Profile } from '../../src/core/types.js'
 import { cosine, openEncoder, openReranker, type OnnxEncoder } from '../../src/encoder/index.js'
+import { makeProfile } from '../helpers/profile.js'
 
 function profile(over: Partial<Profile> = {}): Profile {
-  return {
+  return makeProfile({
     name: 'test',
     file: '/repo/profiles/test.yaml',
     model: { source: 'builtin:starter' },
     dimensions: 100,
-    pooling: 'mean',
-    normalize: true,
-    maxTokens: 128,
-    prefixes: { query: '', document: '' },
-    device: 'cpu',
     batchSize: 4,
     threads: 1,
-    index: {
-      metric: 'cosine',
-      storage: 'vector',
-      pgvector: { type: 'hnsw', m: 16, efConstruction: 64 },
-      opensearch: { engine: 'faiss', m: 16, efConstruction: 64 },
-    },
     ...over,
-  }
+  })
 }
 
 const TEXTS = [

@@ -6,26 +6,17 @@
 import type { Collection, Profile } from '../../../src/core/types.js'
 import type { Encoder, OpenEncoder, Reranker, TextKind } from '../../../src/encoder/types.js'
 import type { GenerationState, GenerationStatus, Hit, LiveState, SearchQuery, StoreAdapter } from '../../../src/store/adapter.js'
+import { makeProfile } from '../../helpers/profile.js'
 
 export function profile(name: string, extra: Partial<Profile> = {}): Profile {
-  return {
+  return makeProfile({
     name,
     model: { source: `fake:${name}` },
     dimensions: 64,
-    pooling: 'mean',
-    normalize: true,
-    maxTokens: 128,
-    prefixes: { query: '', document: '' },
-    device: 'cpu',
     batchSize: 4,
-    index: {
-      metric: 'cosine',
-      storage: 'vector',
-      pgvector: { type: 'none', m: 16, efConstruction: 64 },
-      opensearch: { engine: 'faiss', m: 16, efConstruction: 64 },
-    },
+    index: { ...makeProfile({ name }).index, pgvector: { type: 'none', m: 16, efConstruction: 64 } },
     ...extra,
-  }
+  })
 }
 
 export const collection: Collection = {
