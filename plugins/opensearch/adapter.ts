@@ -64,7 +64,7 @@ export const generationIndex = (c: Collection, id: number) => `${c.target}__g${i
  */
 export class OpenSearchAdapter implements StoreAdapter {
   readonly kind = 'opensearch' as const
-  readonly capabilities: AdapterCapabilities = { concurrentIndex: true, hybridSearch: true, maxIndexDimensions: { vector: 16_000, halfvec: 16_000 } }
+  readonly capabilities: AdapterCapabilities = { concurrentIndex: true, hybridSearch: true, inPlaceIndexRebuild: false, maxIndexDimensions: { vector: 16_000, halfvec: 16_000 } }
   private readonly opts: OpenSearchAdapterOptions
 
   constructor(

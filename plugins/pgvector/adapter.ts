@@ -105,7 +105,7 @@ export class PgvectorAdapter implements StoreAdapter {
     options: Partial<PgvectorAdapterOptions> = {},
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...options }
-    this.capabilities = { concurrentIndex: driver.native, hybridSearch: false, maxIndexDimensions: { vector: 2_000, halfvec: 4_000 } }
+    this.capabilities = { concurrentIndex: driver.native, hybridSearch: false, inPlaceIndexRebuild: true, maxIndexDimensions: { vector: 2_000, halfvec: 4_000 } }
   }
 
   private async guard<T>(op: string, ref: TableRef, fn: () => Promise<T>, column?: string): Promise<T> {

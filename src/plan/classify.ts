@@ -57,7 +57,18 @@ export function liveFingerprintOf(g: GenerationState, collection: Collection, co
   return adopted && adopted.dimensions === g.dimensions ? fingerprint(adopted) : null
 }
 
-export function classify(collection: Collection, desired: Profile, state: LiveState, config: Config): Classification {
+export interface ClassifyOptions {
+  /** From the adapter's capabilities: false means new index settings need a new generation. */
+  inPlaceIndexRebuild: boolean
+}
+
+export function classify(
+  collection: Collection,
+  desired: Profile,
+  state: LiveState,
+  config: Config,
+  opts: ClassifyOptions = { inPlaceIndexRebuild: true },
+): Classification {
   const desiredFp = fingerprint(desired)
   const warnings: string[] = []
   const live = state.live === null ? null : (state.generations.find((g) => g.id === state.live) ?? null)
@@ -76,15 +87,19 @@ export function classify(collection: Collection, desired: Profile, state: LiveSt
     warnings.push(`${(state.rows - live.populated).toLocaleString('en-US')} rows have no vector in the live generation g${live.id}`)
   }
 
-  if (live && servesProfile(live, liveFp, desired, desiredFp)) {
-    const indexChanged = indexDiffers(live, desired, warnings)
+  const liveIndexChanged = live !== null && servesProfile(live, liveFp, desired, desiredFp) && indexDiffers(live, desired, warnings)
+  if (live && servesProfile(live, liveFp, desired, desiredFp) && (!liveIndexChanged || opts.inPlaceIndexRebuild)) {
     const runtime = runtimeChanges(live, desired)
-    const change: ChangeKind = indexChanged ? 'index-rebuild' : runtime.length > 0 ? 'runtime-only' : 'none'
-    return { ...base, change, target: live, nextId: live.id, indexChanged, runtime }
+    const change: ChangeKind = liveIndexChanged ? 'index-rebuild' : runtime.length > 0 ? 'runtime-only' : 'none'
+    return { ...base, change, target: live, nextId: live.id, indexChanged: liveIndexChanged, runtime }
+  }
+  if (liveIndexChanged) {
+    warnings.push(`this store cannot rebuild an index in place (the k-NN graph is part of the index): new index settings mean a new generation`)
   }
 
   const retained = state.generations
     .filter((g) => g.status === 'retained' && servesProfile(g, liveFingerprintOf(g, collection, config), desired, desiredFp))
+    .filter((g) => opts.inPlaceIndexRebuild || !indexDiffers(g, desired, []))
     .sort((a, b) => b.id - a.id)[0]
   if (retained) {
     return { ...base, change: 'cutover-retained', target: retained, nextId: retained.id, indexChanged: indexDiffers(retained, desired, warnings) }

@@ -83,7 +83,7 @@ export async function makePlan(ctx: EngineContext, opts: { collections?: string[
     const adapter = await ctx.adapterFor(c.store)
     const state = await adapter.inspect(c)
     requireExisting(c, state)
-    const cls = classify(c, profile, state, ctx.config)
+    const cls = classify(c, profile, state, ctx.config, { inPlaceIndexRebuild: adapter.capabilities.inPlaceIndexRebuild })
     const fp = fingerprint(profile)
     const encodes = cls.change === 'new-generation' || cls.change === 'cutover-retained'
     const throughput = encodes ? await throughputFor(profile) : undefined

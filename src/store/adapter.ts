@@ -167,6 +167,12 @@ export interface AdapterCapabilities {
   /** Index builds that do not block writes (pg CONCURRENTLY). */
   concurrentIndex: boolean
   hybridSearch: boolean
+  /**
+   * Whether a generation's index can be dropped and rebuilt with other settings while its vectors
+   * stay (pgvector: yes; OpenSearch: no — the k-NN graph is part of the index, so new index
+   * settings mean a new generation).
+   */
+  inPlaceIndexRebuild: boolean
   /** Largest dimensions an index supports for each storage. */
   maxIndexDimensions: Record<VectorStorage, number>
 }

@@ -63,7 +63,7 @@ const compareKeys = (a: RowKey, b: RowKey): number =>
 
 export class MemoryAdapter implements StoreAdapter {
   readonly kind = 'pgvector' as const
-  readonly capabilities: AdapterCapabilities = { concurrentIndex: true, hybridSearch: false, maxIndexDimensions: { vector: 2000, halfvec: 4000 } }
+  readonly capabilities: AdapterCapabilities = { concurrentIndex: true, hybridSearch: false, inPlaceIndexRebuild: true, maxIndexDimensions: { vector: 2000, halfvec: 4000 } }
   private readonly collections = new Map<string, MemCollection>()
   private readonly failures: { method: Method; after: number; times: number; calls: number }[] = []
   private readonly writes = new Map<string, number>()

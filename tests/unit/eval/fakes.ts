@@ -98,7 +98,7 @@ interface MemGeneration {
 /** Holds generations embedded with the fake encoder; implements what eval and search call. */
 export class MemoryStore {
   readonly kind = 'pglite' as const
-  readonly capabilities = { concurrentIndex: false, hybridSearch: false, maxIndexDimensions: { vector: 2000, halfvec: 4000 } }
+  readonly capabilities = { concurrentIndex: false, hybridSearch: false, inPlaceIndexRebuild: true, maxIndexDimensions: { vector: 2000, halfvec: 4000 } }
   readonly generations = new Map<number, MemGeneration>()
   readonly searches: { generation: number; q: SearchQuery }[] = []
 

@@ -63,6 +63,17 @@ describe('makePlan: what the plan distinguishes', () => {
     expect(text).toMatch(/- drop index .* \(search on it is slower until the rebuild finishes\)/)
   })
 
+  it('plans a new generation for new index settings on a store that cannot rebuild an index in place', async () => {
+    const w = await appliedWorld()
+    Object.assign(w.adapter, { capabilities: { ...w.adapter.capabilities, inPlaceIndexRebuild: false } })
+    const p = testProfile('speed')
+    w.ctx.config.profiles.speed = { ...p, index: { ...p.index, opensearch: { ...p.index.opensearch, m: 32 } } }
+    const plan = await makePlan(w.ctx)
+    expect(plan.collections[0]?.change).toBe('new-generation')
+    expect(plan.collections[0]?.to.generation).toBe(2)
+    expect(plan.collections[0]?.warnings.join('\n')).toMatch(/cannot rebuild an index in place/)
+  })
+
   it('plans a new generation for a new fingerprint and retains the previous one', async () => {
     const w = await appliedWorld()
     w.ctx.config.profiles.speed = testProfile('speed', { model: { source: 'builtin:other' }, throughput: 100 })
