@@ -1,4 +1,4 @@
-import type { GenerationSpec, GenerationStatus, Journal, LockInfo } from '../../src/store/adapter.js'
+import type { GenerationSpec, GenerationState, GenerationStatus, Journal, LockInfo } from '../../src/store/adapter.js'
 import type { IndexSettings, Profile, VectorStorage } from '../../src/core/types.js'
 import { sqlState, type Queryable } from './driver.js'
 
@@ -60,20 +60,8 @@ export async function stateExists(q: Queryable): Promise<boolean> {
   return r.rows[0]?.present === true
 }
 
-export interface GenerationRecord {
-  id: number
-  status: GenerationStatus
-  physical: string
-  profile: string | null
-  fingerprint: string | null
-  model: string | null
-  dimensions: number
-  storage: VectorStorage
-  indexName: string | null
-  indexSettings: IndexSettings | null
-  profileSnapshot: Profile | null
-  createdAt: string
-}
+/** What embedform.generations holds: the contract's GenerationState minus the facts read live from the catalog. */
+export type GenerationRecord = Omit<GenerationState, 'populated' | 'index'> & { indexName: string | null }
 
 interface GenerationRow {
   id: number
