@@ -131,20 +131,99 @@ export interface PendingOptions {
   batchSize: number
   /**
    * backfill: every row without a vector in the generation, keyset order.
-   * catchup: rows written or changed since the backfill read them.
+   * catchup: the generation's change queue: rows inserted, edited or deleted since their vector
+   * was written (cost proportional to the changes, never a scan of the whole collection). A
+   * deleted row is consumed from the queue by the adapter itself and never yielded.
    */
   phase: 'backfill' | 'catchup'
 }
+
+export interface WriteOptions {
+  /**
+   * Allow writing the generation the application reads (sync keeps the live generation fresh).
+   * Without it, writing the live generation is refused with E_WRITE_LIVE.
+   */
+  live?: boolean
+}
+
+/**
+ * Per-row freshness of one generation, read from the store's own record: every vector embedform
+ * writes is recorded with a hash of the text it was made from, and every insert, text edit and
+ * delete the application makes queues the row for every generation the collection has
+ * (building, live and retained alike). fresh + stale + missing + unverified = rows.
+ */
+export interface Freshness {
+  generation: number
+  rows: number
+  /** Vector made by embedform from the row's current text. */
+  fresh: number
+  /** Vector present but made from text that changed since, or written by someone else after a change. */
+  stale: number
+  /** No vector. */
+  missing: number
+  /** Vector present that embedform has no record of (an adopted generation's vectors): neither known fresh nor known stale. */
+  unverified: number
+  /** Rows waiting in the change queue (what a catch-up or sync pass reads). */
+  queued: number
+  /** False when rows/missing come from store statistics (very large collections). */
+  exact: boolean
+}
+
+export interface CutoverOptions {
+  /**
+   * Encodes rows still pending in the target (queued or without a vector) while the application's
+   * writes are held back, so the switch misses nothing. Without it, any pending row makes the
+   * cutover return `behind` and change nothing.
+   */
+  embed?: (rows: PendingRow[]) => Promise<VectorRow[]>
+  /** Most pending rows embedded while writes are held; more, and the hold is released with `behind`. */
+  maxHeldRows: number
+  /**
+   * Switch even though rows stay stale or missing in the target (a rollback to a generation whose
+   * model cannot be loaded here). The result reports how many.
+   */
+  acceptStale?: boolean
+}
+
+export type CutoverResult =
+  | {
+      status: 'done'
+      /** Milliseconds the application's writes were held back (reads are never blocked by the hold). */
+      heldMs: number
+      /** Milliseconds of the exclusive swap itself (readers wait this long at most). */
+      swapMs: number
+      /** Rows embedded while writes were held. */
+      embeddedWhileHeld: number
+      /** Rows left stale or missing in the new live generation (only with acceptStale). */
+      leftStale: number
+    }
+  | {
+      status: 'behind'
+      /** Rows pending when the hold was taken: catch up, then try again. */
+      pending: number
+      heldMs: number
+    }
 
 export interface VerifyReport {
   generation: number
   total: number
   populated: number
   missing: number
+  /** Vectors whose recorded text hash differs from the row's current text. */
+  stale: number
+  /** Stale or missing rows not in the change queue: the freshness record itself is wrong. */
+  untracked: number
+  /** Vectors of all zeros (empty or out-of-vocabulary text): never retrievable under cosine. */
+  zeroVectors: number
   wrongDimensions: number
   indexValid: boolean | null
-  /** Rows sampled whose own vector found themselves among their nearest neighbours. */
+  /**
+   * Rows sampled whose own vector finds itself (or an identical vector) by exact search, without
+   * the approximate index: deterministic, so chance cannot fail it.
+   */
   sample: { checked: number; selfFound: number }
+  /** Recall@10 of the generation's index against exact search on the sample; null without an index. Reported, never a failure by itself. */
+  indexRecall: number | null
   ok: boolean
   problems: string[]
 }
@@ -188,8 +267,14 @@ export interface StoreAdapter {
   /** Registers generation metadata and creates its storage. Idempotent. */
   createGeneration(c: Collection, g: GenerationSpec): Promise<void>
   pending(c: Collection, generation: number, opts: PendingOptions): AsyncIterable<PendingRow[]>
-  /** Bulk, idempotent write of vectors into a (non-live) generation. */
-  write(c: Collection, generation: number, rows: VectorRow[]): Promise<void>
+  /**
+   * Bulk, idempotent write of vectors, each recorded with the text it was made from (the row's
+   * token). A row whose text changed since pending() read it is skipped and stays queued; a written
+   * row leaves the change queue only if it was not changed again meanwhile.
+   */
+  write(c: Collection, generation: number, rows: VectorRow[], opts?: WriteOptions): Promise<void>
+  /** Per-row freshness of a generation. Read-only. */
+  freshness(c: Collection, generation: number): Promise<Freshness>
   /**
    * Builds the generation's index. `settings`, when given, replace the index settings recorded
    * with the generation first (an index-only rebuild with new m / ef_construction / lists).
@@ -197,8 +282,13 @@ export interface StoreAdapter {
   buildIndex(c: Collection, generation: number, onProgress?: (done: number, total: number) => void, settings?: IndexSettings): Promise<void>
   dropIndex(c: Collection, generation: number): Promise<void>
   verify(c: Collection, generation: number): Promise<VerifyReport>
-  /** Atomically makes `generation` what the application reads; the previous live one is retained. */
-  cutover(c: Collection, generation: number): Promise<void>
+  /**
+   * Atomically makes `generation` what the application reads; the previous live one is retained.
+   * Holds the application's writes back, embeds what is still pending in the target through
+   * `opts.embed` (at most maxHeldRows), and switches only when nothing is left stale or missing,
+   * so a write committed at any moment before the switch is in the new live generation.
+   */
+  cutover(c: Collection, generation: number, opts: CutoverOptions): Promise<CutoverResult>
   dropGeneration(c: Collection, generation: number): Promise<void>
   search(c: Collection, generation: number, q: SearchQuery): Promise<Hit[]>
   /**
