@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { EmbedformError } from '../../src/core/errors.js'
 import type { Collection } from '../../src/core/types.js'
-import type { GenerationSpec, Journal, PendingRow, RowKey, StoreAdapter } from '../../src/store/adapter.js'
+import type { CutoverOptions, GenerationSpec, Journal, PendingRow, RowKey, StoreAdapter, VectorRow } from '../../src/store/adapter.js'
 import { fakeVector } from './fake-vectors.js'
 import { testSpec } from './generation-spec.js'
 
@@ -41,6 +41,15 @@ function vectorFor(generation: number, text: string): Float32Array {
 
 function rows(n: number, prefix = 'doc'): SeedRow[] {
   return Array.from({ length: n }, (_, i) => ({ key: i + 1, text: `${prefix} ${i + 1} about topic ${(i * 7) % 13}` }))
+}
+
+/** The engine's side of a cutover: what is still pending is embedded with the target's own vectors. */
+function embedFor(generation: number, maxHeldRows = 100): CutoverOptions {
+  return {
+    maxHeldRows,
+    embed: async (pending: PendingRow[]): Promise<VectorRow[]> =>
+      pending.map((r) => ({ key: r.key, vector: vectorFor(generation, r.text), ...(r.token === undefined ? {} : { token: r.token }) })),
+  }
 }
 
 async function collect(it: AsyncIterable<PendingRow[]>): Promise<PendingRow[][]> {
@@ -228,7 +237,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       await h.seed(seeded)
       await a.createGeneration(c, spec(1))
       await backfill(1)
-      await a.cutover(c, 1)
+      await a.cutover(c, 1, embedFor(1))
       let s = await a.inspect(c)
       expect(s.live).toBe(1)
 
@@ -236,7 +245,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       await backfill(2)
       await a.buildIndex(c, 2)
       const before = s.version
-      await a.cutover(c, 2)
+      await a.cutover(c, 2, embedFor(2))
       s = await a.inspect(c)
       expect(s.version).not.toBe(before)
       expect(s.live).toBe(2)
@@ -255,7 +264,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       const crossed = await a.search(c, 2, { vector: vectorFor(1, target.text), k: 1 })
       expect(crossed[0]!.score).toBeLessThan(0.99)
 
-      await a.cutover(c, 1)
+      await a.cutover(c, 1, embedFor(1))
       s = await a.inspect(c)
       expect(s.live).toBe(1)
       expect(s.generations.map((g) => [g.id, g.status])).toEqual([
@@ -265,7 +274,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       expect(s.generations.find((g) => g.id === 1)!.populated).toBe(20)
       expect(k((await a.search(c, 1, { vector: vectorFor(1, target.text), k: 1 }))[0]!.key)).toBe('12')
       expect(k((await a.search(c, 2, { vector: vectorFor(2, target.text), k: 1 }))[0]!.key)).toBe('12')
-      await a.cutover(c, 1)
+      await a.cutover(c, 1, embedFor(1))
       expect((await a.inspect(c)).live).toBe(1)
     })
 
@@ -273,7 +282,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       await h.seed(rows(5))
       await a.createGeneration(c, spec(1))
       await backfill(1)
-      await a.cutover(c, 1)
+      await a.cutover(c, 1, embedFor(1))
       await a.createGeneration(c, spec(2))
       await backfill(2)
       await a.buildIndex(c, 2)
@@ -335,6 +344,180 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
         expect(hits.length).toBe(5)
         expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score)
       }
+    })
+
+    async function catchup(generation: number): Promise<PendingRow[]> {
+      return (await collect(a.pending(c, generation, { batchSize: 10, phase: 'catchup' }))).flat()
+    }
+
+    async function writeAll(generation: number, pending: PendingRow[]): Promise<void> {
+      await a.write(c, generation, pending.map((r) => ({ key: r.key, token: r.token, vector: vectorFor(generation, r.text) })))
+    }
+
+    it('records freshness per row: fresh after the backfill, stale after an edit, missing after an insert, gone after a delete', async () => {
+      await h.seed(rows(10))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      expect(await a.freshness(c, 1)).toMatchObject({ generation: 1, rows: 10, fresh: 10, stale: 0, missing: 0, unverified: 0, queued: 0, exact: true })
+      await h.updateText(2, 'row two, edited by the application')
+      await h.insert({ key: 100, text: 'a row the application inserted' })
+      await h.remove(3)
+      const f = await a.freshness(c, 1)
+      expect(f).toMatchObject({ rows: 10, fresh: 8, stale: 1, missing: 1, unverified: 0 })
+      expect(f.queued).toBeGreaterThanOrEqual(2)
+      const left = await catchup(1)
+      expect(left.map((r) => [k(r.key), r.text]).sort()).toEqual([
+        ['100', 'a row the application inserted'],
+        ['2', 'row two, edited by the application'],
+      ])
+      await writeAll(1, left)
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 10, fresh: 10, stale: 0, missing: 0, queued: 0 })
+      expect(await catchup(1)).toEqual([])
+    })
+
+    it('catch-up reads only what changed, and a row changed again after it was read stays queued', async () => {
+      await h.seed(rows(40))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await h.updateText(7, 'seven, first edit')
+      await h.updateText(21, 'twenty-one, first edit')
+      const read = await catchup(1)
+      expect(sorted(read.map((r) => k(r.key)))).toEqual(['21', '7'])
+      await h.updateText(7, 'seven, second edit')
+      await writeAll(1, read)
+      const again = await catchup(1)
+      expect(again.map((r) => [k(r.key), r.text])).toEqual([['7', 'seven, second edit']])
+      expect(await a.freshness(c, 1)).toMatchObject({ fresh: 39, stale: 1, missing: 0 })
+      await writeAll(1, again)
+      expect(await a.freshness(c, 1)).toMatchObject({ fresh: 40, stale: 0, missing: 0, queued: 0 })
+    })
+
+    it('live and retained generations each keep their own freshness record', async () => {
+      await h.seed(rows(12))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      expect(await a.cutover(c, 1, embedFor(1))).toMatchObject({ status: 'done' })
+      await a.createGeneration(c, spec(2))
+      await backfill(2)
+      await a.buildIndex(c, 2)
+      expect(await a.cutover(c, 2, embedFor(2))).toMatchObject({ status: 'done', leftStale: 0 })
+      await h.updateText(5, 'row five, edited after the cutover')
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 12, fresh: 11, stale: 1 })
+      expect(await a.freshness(c, 2)).toMatchObject({ rows: 12, fresh: 11, stale: 1 })
+      expect((await catchup(1)).map((r) => k(r.key))).toEqual(['5'])
+      expect((await catchup(2)).map((r) => k(r.key))).toEqual(['5'])
+    })
+
+    it('cutover embeds what is still pending while writes are held, and the new live generation is entirely fresh', async () => {
+      await h.seed(rows(15))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.cutover(c, 1, embedFor(1))
+      await a.createGeneration(c, spec(2))
+      await backfill(2)
+      await a.buildIndex(c, 2)
+      await h.insert({ key: 200, text: 'inserted just before the cutover' })
+      await h.updateText(4, 'row four, edited just before the cutover')
+      const result = await a.cutover(c, 2, embedFor(2))
+      expect(result).toMatchObject({ status: 'done', embeddedWhileHeld: 2, leftStale: 0 })
+      if (result.status === 'done') {
+        expect(result.heldMs).toBeGreaterThanOrEqual(0)
+        expect(result.swapMs).toBeGreaterThanOrEqual(0)
+      }
+      expect((await a.inspect(c)).live).toBe(2)
+      expect(await a.freshness(c, 2)).toMatchObject({ rows: 16, fresh: 16, stale: 0, missing: 0, queued: 0 })
+      const hit = await a.search(c, 2, { vector: vectorFor(2, 'inserted just before the cutover'), k: 1 })
+      expect(k(hit[0]!.key)).toBe('200')
+      const edited = await a.search(c, 2, { vector: vectorFor(2, 'row four, edited just before the cutover'), k: 1 })
+      expect(k(edited[0]!.key)).toBe('4')
+      expect(edited[0]!.score).toBeGreaterThan(0.99)
+    })
+
+    it('cutover changes nothing and says `behind` when more rows are pending than it may embed while holding writes', async () => {
+      await h.seed(rows(10))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.cutover(c, 1, embedFor(1))
+      await a.createGeneration(c, spec(2))
+      await backfill(2)
+      await h.updateText(1, 'one, edited')
+      await h.updateText(2, 'two, edited')
+      await h.insert({ key: 300, text: 'three hundred' })
+      const before = await a.inspect(c)
+      expect(await a.cutover(c, 2, embedFor(2, 2))).toMatchObject({ status: 'behind', pending: 3 })
+      expect(await a.cutover(c, 2, { maxHeldRows: 100 })).toMatchObject({ status: 'behind', pending: 3 })
+      const after = await a.inspect(c)
+      expect(after.live).toBe(1)
+      expect(after.version).toBe(before.version)
+      expect(await a.cutover(c, 2, embedFor(2, 3))).toMatchObject({ status: 'done', embeddedWhileHeld: 3 })
+      expect(await a.freshness(c, 2)).toMatchObject({ rows: 11, fresh: 11, queued: 0 })
+    })
+
+    it('rolls back to a retained generation embedding exactly its stale and missing rows, or accepts them stale when told to', async () => {
+      await h.seed(rows(10))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.cutover(c, 1, embedFor(1))
+      await a.createGeneration(c, spec(2))
+      await backfill(2)
+      await a.cutover(c, 2, embedFor(2))
+      await h.updateText(6, 'six, edited while g2 was live')
+      await h.insert({ key: 400, text: 'four hundred, inserted while g2 was live' })
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 11, fresh: 9, stale: 1, missing: 1 })
+      const accepted = await a.cutover(c, 1, { maxHeldRows: 0, acceptStale: true })
+      expect(accepted).toMatchObject({ status: 'done', embeddedWhileHeld: 0, leftStale: 2 })
+      expect((await a.inspect(c)).live).toBe(1)
+      expect(await a.freshness(c, 1)).toMatchObject({ stale: 1, missing: 1 })
+      // g2 was live while the application wrote, so its record holds the same two changes.
+      expect(await a.cutover(c, 2, embedFor(2))).toMatchObject({ status: 'done', embeddedWhileHeld: 2 })
+      const back = await a.cutover(c, 1, embedFor(1))
+      expect(back).toMatchObject({ status: 'done', embeddedWhileHeld: 2, leftStale: 0 })
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 11, fresh: 11, stale: 0, missing: 0 })
+      const six = await a.search(c, 1, { vector: vectorFor(1, 'six, edited while g2 was live'), k: 1 })
+      expect(k(six[0]!.key)).toBe('6')
+      expect(six[0]!.score).toBeGreaterThan(0.99)
+    })
+
+    it('writes the live generation only when asked to (sync), recording freshness', async () => {
+      await h.seed(rows(6))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.cutover(c, 1, embedFor(1))
+      await h.updateText(3, 'three, edited after the cutover')
+      const pending = await catchup(1)
+      const vectors = pending.map((r) => ({ key: r.key, token: r.token, vector: vectorFor(1, r.text) }))
+      await expectCode(a.write(c, 1, vectors), 'E_WRITE_LIVE')
+      await a.write(c, 1, vectors, { live: true })
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 6, fresh: 6, stale: 0, queued: 0 })
+      const hit = await a.search(c, 1, { vector: vectorFor(1, 'three, edited after the cutover'), k: 1 })
+      expect(k(hit[0]!.key)).toBe('3')
+    })
+
+    it('verify counts queued stale and missing rows without failing, and fails on rows the change record does not hold', async () => {
+      await h.seed(rows(12))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.buildIndex(c, 1)
+      await h.updateText(4, 'four, edited after the backfill')
+      await h.insert({ key: 500, text: 'five hundred' })
+      const report = await a.verify(c, 1)
+      expect(report).toMatchObject({ total: 13, populated: 13 - 1, missing: 1, stale: 1, untracked: 0, wrongDimensions: 0, indexValid: true, ok: true })
+      expect(report.sample.selfFound).toBe(report.sample.checked)
+      expect(report.indexRecall).toBeGreaterThan(0.5)
+    })
+
+    it('freshness and inspect are read-only', async () => {
+      await h.seed(rows(8))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await h.updateText(2, 'two, edited')
+      const before = await a.inspect(c)
+      const f1 = await a.freshness(c, 1)
+      await a.inspect(c)
+      const f2 = await a.freshness(c, 1)
+      expect(f2).toEqual(f1)
+      expect((await a.inspect(c)).version).toBe(before.version)
+      expect((await catchup(1)).map((r) => k(r.key))).toEqual(['2'])
     })
   })
 }
