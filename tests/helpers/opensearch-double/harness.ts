@@ -62,7 +62,10 @@ export async function openSearchHarness(node: string, opts: Partial<OpenSearchAd
       await ensure()
       await put([row])
     },
-    updateText: async (key, text) => put([{ key, text }]),
+    // Applications edit with a partial update: the rest of the document, its vector included, stays.
+    updateText: async (key, text) => {
+      await http.request({ method: 'POST', path: `/${target}/_update/${key}`, body: { doc: { body: text, updated_at: stamp() } }, query: { refresh: 'true' } })
+    },
     remove: async (key) => {
       await http.request({ method: 'DELETE', path: `/${target}/_doc/${key}`, query: { refresh: 'true' } })
     },

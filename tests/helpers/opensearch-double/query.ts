@@ -57,6 +57,8 @@ export function compileQuery(q: Json | undefined, ctx: QueryContext): Scorer {
       return bm25Scorer(String(body.query), body.fields as string[], ctx)
     case 'knn':
       return knnScorer(body, ctx)
+    case 'script_score':
+      return scriptScorer(body, ctx)
     default:
       throw badRequest('parsing_exception', `unknown query [${type}]`)
   }
@@ -179,6 +181,51 @@ export function knnScore(space: KnnField['spaceType'], a: number[], b: number[])
   return (1 + cos) / 2
 }
 
+/**
+ * The k-NN plugin's exact search: script_score with the `knn_score` script (lang `knn`), a brute
+ * force over the documents the inner query matches. Scores follow the plugin's script spaces.
+ */
+function scriptScorer(body: Json, ctx: QueryContext): Scorer {
+  const inner = compileQuery(body.query as Json | undefined, ctx)
+  const script = (body.script ?? {}) as Json
+  if (script.source !== 'knn_score' || script.lang !== 'knn') throw badRequest('illegal_argument_exception', `the double implements only the knn_score script of lang knn`)
+  const params = (script.params ?? {}) as Json
+  const field = String(params.field)
+  const f = ctx.knnFields.get(field)
+  if (!f) throw badRequest('illegal_argument_exception', `Field '${field}' is not knn_vector type.`)
+  const q = params.query_value as number[]
+  if (!Array.isArray(q) || q.length !== f.dimension) throw badRequest('illegal_argument_exception', `Query vector has invalid dimension: ${q?.length}. Dimension should be: ${f.dimension}`)
+  const space = String(params.space_type) as KnnField['spaceType']
+  if (space === 'cosinesimil' && q.every((x) => x === 0)) throw badRequest('illegal_argument_exception', 'zero vector is not supported when space type is [cosinesimil]')
+  return (d) => {
+    if (inner(d) === null) return null
+    const v = fieldValue(d.source, field)
+    if (!Array.isArray(v)) return null
+    if (space === 'l2') return 1 / (1 + l2Squared(q, v as number[]))
+    if (space === 'cosinesimil') return 1 + cosine(q, v as number[])
+    const dot = q.reduce((acc, x, i) => acc + x * ((v as number[])[i] as number), 0)
+    return dot >= 0 ? dot + 1 : 1 / (1 - dot)
+  }
+}
+
+function l2Squared(a: number[], b: number[]): number {
+  let s = 0
+  for (let i = 0; i < a.length; i++) s += ((a[i] as number) - (b[i] as number)) ** 2
+  return s
+}
+
+function cosine(a: number[], b: number[]): number {
+  let dot = 0
+  let na = 0
+  let nb = 0
+  for (let i = 0; i < a.length; i++) {
+    dot += (a[i] as number) * (b[i] as number)
+    na += (a[i] as number) ** 2
+    nb += (b[i] as number) ** 2
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb)
+}
+
 function knnScorer(body: Json, ctx: QueryContext): Scorer {
   const [field, raw] = single(body)
   const spec = raw as { vector: number[]; k: number }
@@ -188,6 +235,7 @@ function knnScorer(body: Json, ctx: QueryContext): Scorer {
     throw badRequest('illegal_argument_exception', `Query vector has invalid dimension: ${spec.vector?.length}. Dimension should be: ${f.dimension}`)
   }
   if (!(spec.k >= 1 && spec.k <= 10_000)) throw badRequest('illegal_argument_exception', `[knn] requires 0 < k <= 10000`)
+  if (f.spaceType === 'cosinesimil' && spec.vector.every((x) => x === 0)) throw badRequest('illegal_argument_exception', 'zero vector is not supported when space type is [cosinesimil]')
   // Brute force: exact neighbours, which an HNSW graph only approximates.
   const scored = ctx.docs
     .map((d) => ({ id: d.id, v: fieldValue(d.source, field) }))
