@@ -619,7 +619,8 @@ export class OpenSearchAdapter implements StoreAdapter {
       if (row.token !== undefined && d.hash !== row.token) continue
       const record: VectorRecord = { text_hash: d.hash, ...(isZeroVector(row.vector) ? { zero_vector: true as const } : {}) }
       const body = { ...sharedSource(c, d.source), [c.vector]: Array.from(row.vector), [RECORD_FIELD]: record }
-      const version = externalVersion(d)
+      // The version the vector was made for: a copy the index already holds in a newer version is kept.
+      const version = row.version !== undefined && row.version >= 0 ? row.version : externalVersion(d)
       items.push({
         id: d.id,
         op: 'index',

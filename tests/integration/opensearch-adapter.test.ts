@@ -4,7 +4,8 @@
  * which requests the adapter sent.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { collect, openSearchScenarios, rejection, spec, useContext, vec, rows } from '../helpers/opensearch-double/scenarios.js'
+import { collect, embed, openSearchScenarios, rejection, spec, useContext, vec, rows } from '../helpers/opensearch-double/scenarios.js'
+import { OpenSearchAdapter } from '../../plugins/opensearch/index.js'
 import { startOpenSearchDouble, type OpenSearchDouble } from '../helpers/opensearch-double/server.js'
 
 let double: OpenSearchDouble
@@ -81,12 +82,34 @@ describe('OpenSearch adapter: faults and requests (HTTP double only)', () => {
     expect(double.requests).toContain('DELETE /_search/scroll')
   })
 
+  it('inspect posts no _refresh and no write', async () => {
+    const { h, a, c } = t
+    await h.seed(rows(3))
+    await a.createGeneration(c, spec(1))
+    await t.backfill(1)
+    await h.updateText(2, 'two, edited')
+    // A new process, as plan runs: nothing written by it yet.
+    const fresh = new OpenSearchAdapter(t.http)
+    const start = double.requests.length
+    await fresh.inspect(c)
+    await fresh.freshness(c, 1)
+    const seen = double.requests.slice(start)
+    // Closing the point-in-time its scan opened is the only DELETE.
+    expect(seen.filter((r) => r.includes('_refresh') || r.startsWith('PUT') || (r.startsWith('DELETE') && r !== 'DELETE /_search/point_in_time') || r.endsWith('_bulk'))).toEqual([])
+  })
+
   it('switches with exactly one _aliases request per cutover and one _search per hybrid query', async () => {
     const { a, c } = t
     await t.ready(5)
     let start = double.requests.length
-    await a.cutover(c, 1)
-    expect(double.requests.slice(start).filter((r) => r === 'POST /_aliases')).toHaveLength(1)
+    await a.cutover(c, 1, embed(1))
+    const seen = double.requests.slice(start)
+    expect(seen.filter((r) => r === 'POST /_aliases')).toHaveLength(1)
+    // The write block goes on before the last changes are read and stays until after the swap.
+    const block = seen.indexOf(`PUT /${c.target}/_block/write`)
+    expect(block).toBeGreaterThanOrEqual(0)
+    expect(seen.indexOf(`POST /${c.target}/_refresh`, block)).toBeGreaterThan(block)
+    expect(seen.indexOf('POST /_aliases')).toBeGreaterThan(seen.indexOf(`POST /${c.target}/_refresh`, block))
     start = double.requests.length
     await a.search(c, 1, { vector: vec(1, 'x'), k: 3, text: 'document', hybrid: true })
     expect(double.requests.slice(start).filter((r) => r.endsWith('/_search'))).toHaveLength(1)

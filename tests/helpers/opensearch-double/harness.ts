@@ -31,7 +31,7 @@ export const baseMapping = { id: { type: 'long' }, body: { type: 'text' }, updat
  * usual starting point. Writes go through the target name, so they reach the alias's write
  * index once embedform has turned it into an alias.
  */
-export async function openSearchHarness(node: string, opts: Partial<OpenSearchAdapterOptions> = { bulk: { attempts: 5, backoffMs: 5 } }): Promise<Harness & { http: OsHttp; physical(generation: number): string }> {
+export async function openSearchHarness(node: string, opts: Partial<OpenSearchAdapterOptions> = { bulk: { attempts: 5, backoffMs: 5 } }): Promise<Harness & { adapter: OpenSearchAdapter; http: OsHttp; physical(generation: number): string }> {
   const target = `docs_${process.pid}_${Date.now() % 100_000}_${++counter}`
   const http = OsHttp.fromStore({ name: 'test', kind: 'opensearch', node })
   const adapter = new OpenSearchAdapter(OsHttp.fromStore({ name: 'test', kind: 'opensearch', node }), opts)

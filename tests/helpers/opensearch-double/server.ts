@@ -128,10 +128,7 @@ function route(d: OpenSearchDouble, req: IncomingMessage, url: URL, raw: string)
       if (!e) throw badRequest('illegal_argument_exception', 'document id missing')
       const cond = seqNoCondition(q)
       const r = c.update(a, e, json(raw), cond)
-      if (r.status >= 400) {
-        const err = r.body.error as { type: string; reason: string }
-        throw new OsError(r.status, err.type, err.reason, c.writeTarget(a).name)
-      }
+      if (r.status >= 400) return itemError(r)
       if (q.get('refresh') === 'true' || q.get('refresh') === 'wait_for') c.refresh(c.writeTarget(a).name)
       return { status: r.status, body: r.body }
     }
@@ -206,12 +203,16 @@ function doc(d: OpenSearchDouble, m: string, index: string, kind: string, id: st
     ...seqNoCondition(q),
   }
   const r = c.write(action)
-  if (r.status >= 400 && r.status !== 404) {
-    const err = r.body.error as { type: string; reason: string }
-    throw new OsError(r.status, err.type, err.reason, c.writeTarget(index).name)
-  }
+  if (r.status >= 400 && r.status !== 404) return itemError(r)
   if (q.get('refresh') === 'true' || q.get('refresh') === 'wait_for') c.refresh(index)
   return { status: r.status, body: r.body }
+}
+
+/** A single-document request answers a failed write with the item's error as the request error, causes included. */
+function itemError(r: { status: number; body: Json }) {
+  const { type, reason, index, caused_by } = (r.body.error ?? {}) as Json
+  const cause = { type, reason, ...(index ? { index } : {}) }
+  return { status: r.status, body: { error: { root_cause: [cause], ...cause, ...(caused_by ? { caused_by } : {}) }, status: r.status } }
 }
 
 /** if_seq_no needs if_primary_term: OpenSearch refuses the request before it reaches the document. */
@@ -265,12 +266,21 @@ function indexView(c: Cluster, name: string) {
   const idx = c.index(name)
   const aliases: Json = {}
   for (const [alias, members] of c.aliases) if (members.has(name)) aliases[alias] = members.get(name) ? { is_write_index: true } : {}
+  // Nested like OpenSearch prints them; a key that is also a prefix (knn, knn.algo_param.*) keeps the rest dotted.
   const settings: Json = {}
-  for (const [k, v] of Object.entries(idx.settings)) {
+  for (const [k, v] of Object.entries(idx.settings).sort(([x], [y]) => x.split('.').length - y.split('.').length)) {
     let cur = settings
     const keys = k.split('.')
-    for (const key of keys.slice(0, -1)) cur = (cur[key] ??= {}) as Json
-    cur[keys[keys.length - 1] as string] = v
+    while (keys.length > 1) {
+      const key = keys[0] as string
+      if (typeof cur[key] === 'string') {
+        keys.splice(0, 2, `${key}.${keys[1]}`)
+        continue
+      }
+      cur = (cur[key] ??= {}) as Json
+      keys.shift()
+    }
+    cur[keys[0] as string] = v
   }
   return { aliases, mappings: idx.mappings, settings: { index: { number_of_shards: '1', number_of_replicas: '1', ...settings, provided_name: name } } }
 }
