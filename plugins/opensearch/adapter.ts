@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { EmbedformErrors, failure, inputError } from '../../src/core/errors.js'
+import { EmbedformErrors, failure, inputError, type EmbedformError } from '../../src/core/errors.js'
 import { stableJson } from '../../src/core/fingerprint.js'
 import type { Collection } from '../../src/core/types.js'
 import type {
@@ -325,7 +325,7 @@ export class OpenSearchAdapter implements StoreAdapter {
    * The k-NN rules of the cluster's version for `spec`, and what the new generation carries
    * over from the live index; read-only. Plan shows both; createGeneration refuses on the first.
    */
-  async preflight(c: Collection, spec: GenerationSpec): Promise<{ errors: Error[]; notes: string[] }> {
+  async preflight(c: Collection, spec: GenerationSpec): Promise<{ errors: EmbedformError[]; notes: string[] }> {
     let version: ClusterVersion
     const notes: string[] = []
     try {
@@ -334,7 +334,7 @@ export class OpenSearchAdapter implements StoreAdapter {
       version = NEWEST_KNOWN
       notes.push(`cluster version unknown (${(e as Error).message}): k-NN rules checked against OpenSearch ${versionText(NEWEST_KNOWN)}, the newest embedform knows`)
     }
-    const errors: Error[] = this.knnErrors(spec, version)
+    const errors: EmbedformError[] = this.knnErrors(spec, version)
     notes.push(...knnAdvice(knnInput(spec.index, spec.normalized), version))
     const { source } = await this.generations(c)
     const info = source ? await this.indexInfo(source) : null
@@ -342,7 +342,7 @@ export class OpenSearchAdapter implements StoreAdapter {
       try {
         checkSortableKey(c, source, info.properties)
       } catch (e) {
-        errors.push(e as Error)
+        errors.push(e as EmbedformError)
       }
       const sourceProblem = this.sourceProblem(c, source, info)
       if (sourceProblem) errors.push(sourceProblem)
@@ -356,7 +356,7 @@ export class OpenSearchAdapter implements StoreAdapter {
     return { errors, notes }
   }
 
-  private knnErrors(spec: GenerationSpec, version: ClusterVersion): Error[] {
+  private knnErrors(spec: GenerationSpec, version: ClusterVersion): EmbedformError[] {
     return knnViolations(knnInput(spec.index, spec.normalized), version).map((v) =>
       inputError('E_KNN_RULES', `profile ${spec.profile}: ${v.message}`, {
         location: { ...(spec.profileSnapshot.file ? { file: spec.profileSnapshot.file } : {}), path: `index.opensearch.${v.key}` },
@@ -365,7 +365,13 @@ export class OpenSearchAdapter implements StoreAdapter {
     )
   }
 
-  private sourceProblem(c: Collection, source: string, info: IndexInfo): Error | null {
+  private sourceProblem(c: Collection, source: string, info: IndexInfo): EmbedformError | null {
+    if (info.mappings._routing?.required === true) {
+      return inputError('E_ROUTING_REQUIRED', `${source} requires custom routing (_routing.required), and embedform does not carry each document's routing into its copies`, {
+        location: { object: `index ${source}`, path: `collections.${c.name}.alias` },
+        hint: 'migrate this index with routing left to the document id, or copy it yourself; _routing mappings that are not required are carried over',
+      })
+    }
     if (info.mappings._source?.enabled === false) {
       return inputError('E_SOURCE_DISABLED', `${source} does not keep _source, so its documents cannot be copied into a new generation`, {
         location: { object: `index ${source}`, path: `collections.${c.name}.alias` },
@@ -392,7 +398,7 @@ export class OpenSearchAdapter implements StoreAdapter {
     }
     const version = await this.clusterVersion()
     const refused = this.knnErrors(spec, version)
-    if (refused.length > 0) throw refused.length === 1 ? (refused[0] as Error) : new EmbedformErrors(refused as never)
+    if (refused.length > 0) throw refused.length === 1 ? (refused[0] as EmbedformError) : new EmbedformErrors(refused)
     const liveInfo = source ? await this.indexInfo(source) : null
     if (source && liveInfo) {
       checkSortableKey(c, source, liveInfo.properties)
@@ -479,8 +485,8 @@ export class OpenSearchAdapter implements StoreAdapter {
   }
 
   /**
-   * backfill: every document of the source without a vector made from its current text in `g`
-   * (a full scan, in key order). catchup: the change window
+   * backfill: every document of the source without a vector in `g` (a full scan, in key order).
+   * catchup: the change window
    * of `g` (see copies.ts), after a refresh of the source so that no acknowledged write is
    * missed; documents whose copy only lacks a newer version of other fields are re-copied, and
    * copies of deleted documents removed, by the adapter itself.
@@ -504,7 +510,7 @@ export class OpenSearchAdapter implements StoreAdapter {
         const copy = copies.get(d.id)
         const st = rowState(d, copy)
         if (opts.phase === 'backfill') {
-          if (st === 'missing' || st === 'stale') rows.push(this.pendingRow(d))
+          if (st === 'missing') rows.push(this.pendingRow(d))
           continue
         }
         if (st === 'stale' || st === 'missing') {
