@@ -82,6 +82,35 @@ describe('OpenSearch adapter: faults and requests (HTTP double only)', () => {
     expect(double.requests).toContain('DELETE /_search/scroll')
   })
 
+  it('hybrid search over text fields that include a number does not fail on a word (lenient)', async () => {
+    const { h, a, c } = t
+    await h.seed(rows(4))
+    const withId = { ...c, text: { columns: ['body', 'id'], separator: ' ' } }
+    await a.createGeneration(withId, spec(1))
+    for await (const page of a.pending(withId, 1, { batchSize: 10, phase: 'backfill' })) {
+      await a.write(withId, 1, page.map((r) => ({ key: r.key, token: r.token, vector: vec(1, r.text) })))
+    }
+    const hits = await a.search(withId, 1, { vector: vec(1, 'document 2 on subject 1 2'), k: 2, text: 'subject', hybrid: true })
+    expect(hits.length).toBe(2)
+  })
+
+  it('refuses to write state when .embedform cannot be created, instead of letting it be mapped dynamically', async () => {
+    const { h, a, c } = t
+    await h.seed(rows(1))
+    const existed = double.cluster.indices.get('.embedform')
+    double.cluster.indices.delete('.embedform')
+    double.cluster.refuseCreation.set('.embedform', { type: 'security_exception', reason: 'no permissions for [indices:admin/create]' })
+    try {
+      const err = await rejection(a.lock(c, 'a run'))
+      expect(err.code).toBe('E_STATE_INDEX')
+      expect(err.message).toContain('security_exception')
+      expect(double.cluster.indices.has('.embedform')).toBe(false)
+    } finally {
+      double.cluster.refuseCreation.clear()
+      if (existed) double.cluster.indices.set('.embedform', existed)
+    }
+  })
+
   it('inspect posts no _refresh and no write', async () => {
     const { h, a, c } = t
     await h.seed(rows(3))

@@ -63,6 +63,8 @@ export class Cluster {
   /** alias → index → is_write_index */
   readonly aliases = new Map<string, Map<string, boolean>>()
   readonly pits = new Map<string, { indices: string[]; docs: StoredDoc[]; knn: Map<string, KnnField>; properties: { name: string; properties: Record<string, Json> }[] }>()
+  /** Fault injection: index names whose creation is refused with this error. */
+  readonly refuseCreation = new Map<string, { type: string; reason: string }>()
   /** Deprecation warnings of the last request, sent as `Warning` headers. */
   warnings: string[] = []
   private seq = 0
@@ -72,6 +74,8 @@ export class Cluster {
   constructor(public version: Version = [3, 3, 0]) {}
 
   createIndex(name: string, body: Json): void {
+    const refused = this.refuseCreation.get(name)
+    if (refused) throw new OsError(400, refused.type, refused.reason, name)
     if (this.indices.has(name)) throw new OsError(400, 'resource_already_exists_exception', `index [${name}/uuid] already exists`, name)
     if (this.aliases.has(name)) throw new OsError(400, 'invalid_index_name_exception', `Invalid index name [${name}], an alias with the same name already exists`, name)
     if (name !== name.toLowerCase() || name.startsWith('_')) throw new OsError(400, 'invalid_index_name_exception', `Invalid index name [${name}]`, name)
@@ -208,6 +212,8 @@ export class Cluster {
 
   /** One document write with OpenSearch's versioning rules; returns the bulk/index item body. */
   write(a: Action): { status: number; body: Json } {
+    // action.auto_create_index is true by default: a write to a missing index creates it, dynamically mapped.
+    if (a.op !== 'delete' && !this.indices.has(a.index) && !this.aliases.has(a.index)) this.createIndex(a.index, {})
     const idx = this.writeTarget(a.index)
     if (idx.settings['blocks.write'] === 'true' || idx.settings['blocks.read_only'] === 'true') {
       const e = new OsError(403, 'cluster_block_exception', `index [${idx.name}] blocked by: [FORBIDDEN/8/index write (api)];`, idx.name)
@@ -319,7 +325,7 @@ export class Cluster {
       mapped = names.map((n) => ({ name: n, properties: this.index(n).mappings.properties }))
     }
     const props = Object.assign({}, ...mapped.map((m) => m.properties)) as Record<string, Json>
-    const scorer = compileQuery(body.query as Json | undefined, { docs, knnFields: knn })
+    const scorer = compileQuery(body.query as Json | undefined, { docs, knnFields: knn, properties: props })
     let hits = docs.map((d) => ({ d, score: scorer(d) })).filter((h): h is { d: StoredDoc; score: number } => h.score !== null)
     const total = hits.length
     const sort = parseSort(body.sort)
@@ -361,7 +367,8 @@ export class Cluster {
   count(expr: string, body: Json): number {
     const names = this.resolve(expr)
     const docs = names.flatMap((n) => [...this.searchable(n).values()])
-    const scorer = compileQuery(body.query as Json | undefined, { docs, knnFields: new Map(names.flatMap((n) => [...this.index(n).knnFields])) })
+    const properties = Object.assign({}, ...names.map((n) => this.index(n).mappings.properties)) as Record<string, Json>
+    const scorer = compileQuery(body.query as Json | undefined, { docs, knnFields: new Map(names.flatMap((n) => [...this.index(n).knnFields])), properties })
     return docs.filter((d) => scorer(d) !== null).length
   }
 

@@ -1,4 +1,4 @@
-import { badRequest } from './errors.js'
+import { OsError, badRequest } from './errors.js'
 
 export interface StoredDoc {
   id: string
@@ -15,6 +15,8 @@ export interface KnnField {
 export interface QueryContext {
   docs: StoredDoc[]
   knnFields: Map<string, KnnField>
+  /** Field mappings of the searched indices, for the checks that depend on a field's type. */
+  properties?: Record<string, Json>
 }
 
 type Json = Record<string, unknown>
@@ -54,6 +56,7 @@ export function compileQuery(q: Json | undefined, ctx: QueryContext): Scorer {
     case 'bool':
       return boolScorer(body, ctx)
     case 'multi_match':
+      checkLenient(body, ctx)
       return bm25Scorer(String(body.query), body.fields as string[], ctx)
     case 'knn':
       return knnScorer(body, ctx)
@@ -126,6 +129,23 @@ function boolScorer(body: Json, ctx: QueryContext): Scorer {
     }
     if (matched < minShould) return null
     return must.length + should.length === 0 ? 1 : score
+  }
+}
+
+const NUMERIC = new Set(['long', 'integer', 'short', 'byte', 'double', 'float', 'half_float', 'scaled_float', 'unsigned_long'])
+
+/** Without `lenient`, a query text that a numeric or date field among `fields` cannot parse fails the whole search. */
+function checkLenient(body: Json, ctx: QueryContext): void {
+  if (body.lenient === true) return
+  const query = String(body.query)
+  for (const f of (body.fields as string[]) ?? []) {
+    const type = String(ctx.properties?.[f]?.type ?? '')
+    const bad = (NUMERIC.has(type) && !Number.isFinite(Number(query))) || (type.startsWith('date') && Number.isNaN(Date.parse(query)) && !/^\d+$/.test(query))
+    if (bad) {
+      throw new OsError(400, 'search_phase_execution_exception', 'all shards failed', undefined, [
+        { type: 'query_shard_exception', reason: `failed to create query: ${NUMERIC.has(type) ? `For input string: "${query}"` : `failed to parse date field [${query}]`}` },
+      ])
+    }
   }
 }
 

@@ -213,6 +213,16 @@ export function strictnessScenarios(name: string, node: () => string): void {
       expect(keyword.body.hits.hits[0].sort).toEqual(['b'])
     })
 
+    it('fails a multi_match over a numeric field on a word unless it is lenient', async () => {
+      const idx = fresh()
+      await call('PUT', `/${idx}`, { mappings: { properties: { body: { type: 'text' }, year: { type: 'integer' } } } })
+      await call('PUT', `/${idx}/_doc/1?refresh=true`, { body: 'zebra crossing', year: 2020 })
+      const strict = await call('POST', `/${idx}/_search`, { query: { multi_match: { query: 'zebra', fields: ['body', 'year'] } } })
+      expect(strict.status).toBe(400)
+      const lenient = await call('POST', `/${idx}/_search`, { query: { multi_match: { query: 'zebra', fields: ['body', 'year'], lenient: true } } })
+      expect(lenient.body.hits.hits.map((h: Body) => h._id)).toEqual(['1'])
+    })
+
     it('write block: writes fail with cluster_block_exception, reads, refreshes and _aliases go on, and lifting it restores writes', async () => {
       const idx = fresh()
       const alias = `${idx}_reads`
