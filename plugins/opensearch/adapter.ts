@@ -41,7 +41,7 @@ export interface OpenSearchAdapterOptions {
 }
 
 const DEFAULT_OPTIONS: OpenSearchAdapterOptions = { bulk: { attempts: 8, backoffMs: 250 }, catchupMarginMs: 0 }
-const SAMPLE_DOCS = 5
+const SAMPLE_DOCS = 10
 const SAMPLE_K = 10
 const MAX_LISTED_FAILURES = 20
 
@@ -761,9 +761,12 @@ export class OpenSearchAdapter implements StoreAdapter {
     })
     const docs = (r.body.hits?.hits ?? []) as Json[]
     let selfFound = 0
+    let checked = 0
     let recallSum = 0
     for (const d of docs) {
-      const vector = d._source?.[c.vector] as number[]
+      const vector = d._source?.[c.vector] as number[] | undefined
+      // A vector field excluded from _source cannot be sampled.
+      if (!Array.isArray(vector)) continue
       const exact = await this.http.request({
         method: 'POST',
         path: `/${enc(index)}/_search`,
@@ -779,8 +782,9 @@ export class OpenSearchAdapter implements StoreAdapter {
       const approx = await this.http.request({ method: 'POST', path: `/${enc(index)}/_search`, body: { size: SAMPLE_K, _source: false, query: { knn: { [c.vector]: { vector, k: SAMPLE_K } } } } })
       const approxIds = new Set(((approx.body.hits?.hits ?? []) as Json[]).map((h) => h._id))
       recallSum += exactHits.length === 0 ? 1 : exactHits.filter((h) => approxIds.has(h._id)).length / exactHits.length
+      checked++
     }
-    return { checked: docs.length, selfFound, recall: docs.length === 0 ? null : recallSum / docs.length }
+    return { checked, selfFound, recall: checked === 0 ? null : recallSum / checked }
   }
 
   /** Blocks writes to `index` and waits until writes in flight have finished (unlike setting index.blocks.write). */

@@ -177,7 +177,9 @@ describe('writers through the whole apply (HTTP double, 1 s refresh, built CLI)'
       await encoder.close()
     }
     expect(wrong).toEqual([])
-    const result = jsonLines(res.stdout).find((l) => l.type === 'result')
+    const lines = jsonLines(res.stdout)
+    const result = lines.find((l) => l.type === 'result')
+    const hold = lines.filter((l) => l.type === 'log' && /writes held/.test(String(l.message))).map((l) => l.message)
     console.log(
       JSON.stringify({
         profile,
@@ -186,7 +188,8 @@ describe('writers through the whole apply (HTTP double, 1 s refresh, built CLI)'
         writesRefusedByTheHold: writer.stats.blockedRetries,
         checkedFresh: before.length,
         writtenAfterTheSwitch: known.size - before.length,
-        stats: result?.stats ?? result,
+        hold,
+        collections: result?.collections,
         loadavg: loadavg().map((x) => Number(x.toFixed(2))),
       }),
     )
