@@ -111,6 +111,14 @@ export class OpenSearchAdapter implements StoreAdapter {
   private readonly dirty = new Set<string>()
   private readonly spaces = new Map<string, SpaceType>()
   private readonly recordMapped = new Set<string>()
+  /**
+   * Per generation and source, where this process's next catch-up pass starts: the newest
+   * updated-at when its previous pass began. Every row that pass read was handed to the caller,
+   * which writes it before asking again (or it was edited again, so its updated-at moved on).
+   * Only makes passes cheaper: freshness, verify and the cutover's drain read the whole window
+   * from the recorded checkpoint, so a row a caller dropped is still found there.
+   */
+  private readonly passFloors = new Map<string, number>()
   private version: ClusterVersion | null = null
 
   constructor(
@@ -451,6 +459,12 @@ export class OpenSearchAdapter implements StoreAdapter {
   private async newestUpdate(c: Collection, source: string, info?: IndexInfo | null): Promise<number | null> {
     if (!c.updatedAt) return null
     await this.refresh(source)
+    return this.maxUpdatedAt(c, source, info)
+  }
+
+  /** Newest updated-at in what `source` shows searches now (no refresh). */
+  private async maxUpdatedAt(c: Collection, source: string, info?: IndexInfo | null): Promise<number | null> {
+    if (!c.updatedAt) return null
     const type = fieldMapping((info ?? (await this.indexInfo(source)))?.properties ?? {}, c.updatedAt)?.type
     if (!type) return 0
     const r = await this.http.request({ method: 'POST', path: `/${enc(source)}/_search`, body: { size: 0, track_total_hits: false, aggs: { newest: { max: { field: c.updatedAt } } } } })
@@ -459,11 +473,11 @@ export class OpenSearchAdapter implements StoreAdapter {
   }
 
   /** The change window of `g`: documents of the source with updated-at from the checkpoint on; undefined = no window, compare all. */
-  private async windowQuery(c: Collection, g: state.GenerationRecord, source: string): Promise<Json | undefined> {
-    if (!c.updatedAt || g.checkpoint === null) return undefined
+  private async windowQuery(c: Collection, g: state.GenerationRecord, source: string, from: number | null = g.checkpoint): Promise<Json | undefined> {
+    if (!c.updatedAt || from === null) return undefined
     const type = fieldMapping((await this.indexInfo(source))?.properties ?? {}, c.updatedAt)?.type
     // Dates take epoch millis only with an explicit format; numeric fields refuse a format.
-    const bound = { gte: g.checkpoint - this.opts.catchupMarginMs, ...(type === 'date' || type === 'date_nanos' ? { format: 'epoch_millis' } : {}) }
+    const bound = { gte: from - this.opts.catchupMarginMs, ...(type === 'date' || type === 'date_nanos' ? { format: 'epoch_millis' } : {}) }
     return { range: { [c.updatedAt]: bound } }
   }
 
@@ -498,9 +512,14 @@ export class OpenSearchAdapter implements StoreAdapter {
     const live = g.index === source
     const info = await this.indexInfo(source)
     checkSortableKey(c, source, info?.properties ?? {})
-    await this.refresh(source)
     await this.refreshOwn(g.index)
-    const query = opts.phase === 'catchup' ? await this.windowQuery(c, g, source) : undefined
+    const floorKey = `${g.index}<-${source}`
+    // Newest updated-at when this pass starts: the next pass of this process starts there.
+    await this.refresh(source)
+    const newest = opts.phase === 'catchup' ? await this.maxUpdatedAt(c, source, info) : null
+    const floor = this.passFloors.get(floorKey)
+    const from = g.checkpoint === null ? null : Math.max(g.checkpoint, floor ?? g.checkpoint)
+    const query = opts.phase === 'catchup' ? await this.windowQuery(c, g, source, from) : undefined
     let absent = 0
     for await (const docs of this.scanSource(c, source, opts.batchSize, query)) {
       const copies = await readCopies(this.http, c, g.index, docs.map((d) => d.id))
@@ -525,6 +544,7 @@ export class OpenSearchAdapter implements StoreAdapter {
       const deleted = await this.deletedCopies(c, g, source, absent, opts.batchSize)
       if (deleted.length > 0) await this.removeCopies(g, deleted)
     }
+    if (newest !== null && g.checkpoint !== null) this.passFloors.set(floorKey, newest)
   }
 
   /**
