@@ -112,13 +112,14 @@ export class OpenSearchAdapter implements StoreAdapter {
   private readonly spaces = new Map<string, SpaceType>()
   private readonly recordMapped = new Set<string>()
   /**
-   * Per generation and source, where this process's next catch-up pass starts: the newest
-   * updated-at when its previous pass began. Every row that pass read was handed to the caller,
-   * which writes it before asking again (or it was edited again, so its updated-at moved on).
-   * Only makes passes cheaper: freshness, verify and the cutover's drain read the whole window
-   * from the recorded checkpoint, so a row a caller dropped is still found there.
+   * Per generation and source, this process's chain of complete catch-up passes: the newest
+   * updated-at when the last one began (the next pass starts there), and the rows the passes
+   * handed out that no write() has taken back yet. Every row a pass read was written, or edited
+   * again (so its updated-at moved past the floor), once `unhandled` is empty: then the cutover's
+   * drain may start at the floor too. Anything else reads the whole window from the recorded
+   * checkpoint, so a row a caller dropped is still found.
    */
-  private readonly passFloors = new Map<string, number>()
+  private readonly passes = new Map<string, { floor: number | null; unhandled: Set<string> }>()
   private version: ClusterVersion | null = null
 
   constructor(
@@ -513,13 +514,11 @@ export class OpenSearchAdapter implements StoreAdapter {
     const info = await this.indexInfo(source)
     checkSortableKey(c, source, info?.properties ?? {})
     await this.refreshOwn(g.index)
-    const floorKey = `${g.index}<-${source}`
+    const chain = opts.phase === 'catchup' ? this.chainOf(g, source) : undefined
     // Newest updated-at when this pass starts: the next pass of this process starts there.
     await this.refresh(source)
     const newest = opts.phase === 'catchup' ? await this.maxUpdatedAt(c, source, info) : null
-    const floor = this.passFloors.get(floorKey)
-    const from = g.checkpoint === null ? null : Math.max(g.checkpoint, floor ?? g.checkpoint)
-    const query = opts.phase === 'catchup' ? await this.windowQuery(c, g, source, from) : undefined
+    const query = opts.phase === 'catchup' ? await this.windowQuery(c, g, source, this.windowStart(g, chain)) : undefined
     let absent = 0
     for await (const docs of this.scanSource(c, source, opts.batchSize, query)) {
       const copies = await readCopies(this.http, c, g.index, docs.map((d) => d.id))
@@ -538,13 +537,28 @@ export class OpenSearchAdapter implements StoreAdapter {
         } else if (!live && copyOutdated(d, copy)) outdated.push(d)
       }
       if (outdated.length > 0) await this.recopy(c, g, outdated)
+      for (const r of rows) chain?.unhandled.add(String(r.key))
       if (rows.length > 0) yield rows
     }
     if (opts.phase === 'catchup' && !live) {
       const deleted = await this.deletedCopies(c, g, source, absent, opts.batchSize)
       if (deleted.length > 0) await this.removeCopies(g, deleted)
     }
-    if (newest !== null && g.checkpoint !== null) this.passFloors.set(floorKey, newest)
+    if (chain && newest !== null) chain.floor = newest
+  }
+
+  private chainOf(g: state.GenerationRecord, source: string): { floor: number | null; unhandled: Set<string> } {
+    const key = `${g.index}<-${source}`
+    let chain = this.passes.get(key)
+    if (!chain) this.passes.set(key, (chain = { floor: null, unhandled: new Set() }))
+    return chain
+  }
+
+  /** Where a window starts: the recorded checkpoint, or this process's last complete pass when nothing it handed out is unaccounted for. */
+  private windowStart(g: state.GenerationRecord, chain: { floor: number | null; unhandled: Set<string> } | undefined, requireHandled = false): number | null {
+    if (g.checkpoint === null) return null
+    if (!chain || chain.floor === null || (requireHandled && chain.unhandled.size > 0)) return g.checkpoint
+    return Math.max(g.checkpoint, chain.floor)
   }
 
   /**
@@ -656,6 +670,9 @@ export class OpenSearchAdapter implements StoreAdapter {
     }
     this.dirty.add(g.index)
     this.throwFailures(g.index, rows.length, await bulkWrite(this.http, g.index, items, this.opts.bulk))
+    // Written, deleted meanwhile (counts find it) or edited again (a later window holds it): accounted for.
+    const chain = this.passes.get(`${g.index}<-${source}`)
+    for (const row of rows) chain?.unhandled.delete(String(row.key))
   }
 
   private throwFailures(index: string, total: number, res: Awaited<ReturnType<typeof bulkWrite>>): void {
@@ -818,7 +835,7 @@ export class OpenSearchAdapter implements StoreAdapter {
 
   /** Everything `g` still lacks against the (write-blocked) source: the change window, or every document when counts show more. */
   private async drain(c: Collection, g: state.GenerationRecord, source: string, full: boolean): Promise<Drain> {
-    const query = full ? undefined : await this.windowQuery(c, g, source)
+    const query = full ? undefined : await this.windowQuery(c, g, source, this.windowStart(g, this.passes.get(`${g.index}<-${source}`), true))
     const out: Drain = { embed: [], outdated: [], deleted: [], absent: 0, copiesWithoutVector: 0, newest: null }
     for await (const docs of this.scanSource(c, source, 1000, query)) {
       const copies: Map<string, Copy> = await readCopies(this.http, c, g.index, docs.map((d) => d.id))
@@ -901,6 +918,7 @@ export class OpenSearchAdapter implements StoreAdapter {
       const next = rec.generations[String(g.id)] ?? g
       // Complete at the hold: its change queue starts there. With stale rows left, the old checkpoint still covers them.
       rec.generations[String(g.id)] = { ...next, wasLive: true, checkpoint: leftStale === 0 ? drain.newest : next.checkpoint }
+      for (const key of [...this.passes.keys()]) if (key.startsWith(`${g.index}<-`)) this.passes.delete(key)
       await state.writeCollection(this.http, c.target, rec)
       return { status: 'done', heldMs, swapMs, embeddedWhileHeld: embedded, leftStale }
     } finally {

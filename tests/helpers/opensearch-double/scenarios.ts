@@ -281,6 +281,28 @@ export function openSearchScenarios(name: string, node: () => string): void {
       expect(await a.freshness(c, 1)).toMatchObject({ rows: 7, fresh: 6, missing: 1 })
     })
 
+    it('a catch-up pass starts where the previous one began, and a row a caller read but never wrote is still embedded by the cutover', async () => {
+      const { h, a, c } = t
+      await t.ready(6)
+      const pass = async (write: (key: string) => boolean) => {
+        const read = (await collect(a.pending(c, 1, { batchSize: 10, phase: 'catchup' }))).flat()
+        const kept = read.filter((r) => write(String(r.key)))
+        if (kept.length > 0) await a.write(c, 1, kept.map((r) => ({ key: r.key, token: r.token, version: r.version, vector: vec(1, r.text) })))
+        return read.map((r) => String(r.key)).sort()
+      }
+      await h.updateText(2, 'two, edited and dropped by the caller')
+      expect(await pass(() => false)).toEqual(['2'])
+      await h.updateText(4, 'four, edited')
+      expect(await pass((k) => k !== '2')).toEqual(['2', '4'])
+      await h.updateText(5, 'five, edited')
+      // Starts at the previous pass: the dropped row is older than that.
+      expect(await pass(() => true)).toEqual(['5'])
+      expect(await a.freshness(c, 1)).toMatchObject({ stale: 1, queued: 1 })
+      const result = await a.cutover(c, 1, embed(1))
+      expect(result).toMatchObject({ status: 'done', embeddedWhileHeld: 1, leftStale: 0 })
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 6, fresh: 6, stale: 0 })
+    })
+
     it('writes copies of documents dated before 1970 without an external version (external_gte refuses negative ones)', async () => {
       const { h, a, c, http } = t
       await h.seed(rows(2))
