@@ -303,6 +303,23 @@ export function openSearchScenarios(name: string, node: () => string): void {
       expect(await a.freshness(c, 1)).toMatchObject({ rows: 6, fresh: 6, stale: 0 })
     })
 
+    it('refuses a zero vector under cosinesimil before sending it, and records one under innerproduct for verify', async () => {
+      const { h, a, c } = t
+      await h.seed(rows(3))
+      const cosine = { ...spec(1), normalized: false }
+      await a.createGeneration(c, cosine)
+      const zero = new Float32Array(DIMS)
+      const [page] = await collect(a.pending(c, 1, { batchSize: 10, phase: 'backfill' }))
+      const err = await rejection(a.write(c, 1, page!.map((r) => ({ key: r.key, token: r.token, vector: r.key === '2' ? zero : vec(1, r.text) }))))
+      expect(err.code).toBe('E_ZERO_VECTOR')
+      expect(err.message).toContain('(2)')
+      await a.createGeneration(c, spec(2))
+      const [again] = await collect(a.pending(c, 2, { batchSize: 10, phase: 'backfill' }))
+      await a.write(c, 2, again!.map((r) => ({ key: r.key, token: r.token, vector: r.key === '2' ? zero : vec(2, r.text) })))
+      await a.buildIndex(c, 2)
+      expect(await a.verify(c, 2)).toMatchObject({ zeroVectors: 1, missing: 0 })
+    })
+
     it('writes copies of documents dated before 1970 without an external version (external_gte refuses negative ones)', async () => {
       const { h, a, c, http } = t
       await h.seed(rows(2))
