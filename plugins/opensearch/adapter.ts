@@ -326,8 +326,30 @@ export class OpenSearchAdapter implements StoreAdapter {
     ]
   }
 
+  /**
+   * Taking the lock also lifts a write block that a cutover or adoption killed during its hold
+   * left behind: whoever set it no longer holds the lock, so the application's writes are
+   * refused for no one.
+   */
   async lock(c: Collection, holder: string): Promise<Release> {
-    return state.acquireLock(this.http, c.target, holder)
+    const release = await state.acquireLock(this.http, c.target, holder)
+    try {
+      const hold = await state.readHold(this.http, c.target)
+      if (hold) {
+        await this.unblockWrites(hold.index)
+        await state.clearHold(this.http, c.target)
+      }
+    } catch (e) {
+      await release()
+      throw e
+    }
+    return release
+  }
+
+  /** Lifts the hold on `index` (unless the swap removed it) and its record, which was written before the block so a killed process leaves a trace to undo. */
+  private async release(c: Collection, index: string, removed: boolean): Promise<void> {
+    if (!removed) await this.unblockWrites(index)
+    await state.clearHold(this.http, c.target)
   }
 
   /**
@@ -874,6 +896,7 @@ export class OpenSearchAdapter implements StoreAdapter {
       })
     }
     await this.restoreAfterLoad(g)
+    await state.writeHold(this.http, c.target, source)
     const holdStart = performance.now()
     await this.blockWrites(source)
     let removed = false
@@ -922,7 +945,7 @@ export class OpenSearchAdapter implements StoreAdapter {
       await state.writeCollection(this.http, c.target, rec)
       return { status: 'done', heldMs, swapMs, embeddedWhileHeld: embedded, leftStale }
     } finally {
-      if (!removed) await this.unblockWrites(source)
+      await this.release(c, source, removed)
     }
   }
 
@@ -954,6 +977,7 @@ export class OpenSearchAdapter implements StoreAdapter {
       // A clone left by an interrupted adoption may miss writes made after it: start over.
       await this.http.request({ method: 'DELETE', path: `/${enc(clone)}` })
     }
+    await state.writeHold(this.http, c.target, c.target)
     const holdStart = performance.now()
     await this.blockWrites(c.target)
     let removed = false
@@ -966,7 +990,7 @@ export class OpenSearchAdapter implements StoreAdapter {
       await this.http.request({ method: 'DELETE', path: `/${enc(clone)}`, accept: [404] })
       throw e
     } finally {
-      if (!removed) await this.unblockWrites(c.target)
+      await this.release(c, c.target, removed)
     }
     const heldMs = elapsed(holdStart)
     const rec = await state.readCollection(this.http, c.target)

@@ -40,7 +40,7 @@ export interface CollectionRecord {
   generations: Record<string, GenerationRecord>
 }
 
-const docId = (kind: 'generations' | 'journal' | 'lock', collection: string) => `${kind}:${collection}`
+const docId = (kind: 'generations' | 'journal' | 'lock' | 'hold', collection: string) => `${kind}:${collection}`
 
 export async function ensureStateIndex(http: OsHttp): Promise<void> {
   const head = await http.request({ method: 'HEAD', path: `/${STATE_INDEX}`, accept: [404] })
@@ -169,4 +169,25 @@ export async function acquireLock(http: OsHttp, collection: string, holder: stri
     clearInterval(beat)
     await http.request({ method: 'DELETE', path: `/${STATE_INDEX}/_doc/${enc(id)}`, query: { if_seq_no: seq.seqNo, if_primary_term: seq.primaryTerm, refresh: 'true' }, accept: [404, 409] })
   }
+}
+
+/** A write block embedform put on the index the application writes, recorded before it is set and removed after it is lifted. */
+export interface Hold {
+  index: string
+  since: string
+  pid: number
+  host: string
+}
+
+export async function readHold(http: OsHttp, collection: string): Promise<Hold | null> {
+  const d = await getDoc<{ hold: Hold }>(http, docId('hold', collection))
+  return d?.source.hold ?? null
+}
+
+export async function writeHold(http: OsHttp, collection: string, index: string): Promise<void> {
+  await putDoc(http, docId('hold', collection), { kind: 'hold', collection, hold: { index, since: new Date().toISOString(), pid: process.pid, host: hostname() } })
+}
+
+export async function clearHold(http: OsHttp, collection: string): Promise<void> {
+  await http.request({ method: 'DELETE', path: `/${STATE_INDEX}/_doc/${enc(docId('hold', collection))}`, query: { refresh: 'true' }, accept: [404] })
 }

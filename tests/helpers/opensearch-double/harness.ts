@@ -77,7 +77,7 @@ export async function openSearchHarness(node: string, opts: Partial<OpenSearchAd
       await adapter.close()
       for (let g = 1; g <= 4; g++) await http.request({ method: 'DELETE', path: `/${target}__g${g}`, accept: [404] })
       await http.request({ method: 'DELETE', path: `/${target}`, accept: [404] })
-      for (const kind of ['generations', 'journal', 'lock']) {
+      for (const kind of ['generations', 'journal', 'lock', 'hold']) {
         await http.request({ method: 'DELETE', path: `/${STATE_INDEX}/_doc/${kind}:${target}`, accept: [404] })
       }
       await http.close()

@@ -320,6 +320,20 @@ export function openSearchScenarios(name: string, node: () => string): void {
       expect(await a.verify(c, 2)).toMatchObject({ zeroVectors: 1, missing: 0 })
     })
 
+    it('lifts a write block that a cutover killed during its hold left on the live index, when the next run takes the lock', async () => {
+      const { h, a, c, http } = t
+      await t.ready(3)
+      // What a process killed between _block/write and the swap leaves: the record, then the block.
+      await http.request({ method: 'PUT', path: `/.embedform/_doc/hold:${c.target}`, body: { kind: 'hold', collection: c.target, hold: { index: c.target, since: new Date().toISOString(), pid: 1, host: 'gone' } }, query: { refresh: 'true' } })
+      await http.request({ method: 'PUT', path: `/${c.target}/_block/write` })
+      const blocked = await http.request({ method: 'PUT', path: `/${c.target}/_doc/9`, body: { id: 9, body: 'refused', updated_at: stamp() }, accept: [403] })
+      expect(blocked.status).toBe(403)
+      const release = await a.lock(c, 'next run')
+      await release()
+      await h.insert({ key: 9, text: 'accepted again' })
+      expect((await http.request({ method: 'GET', path: `/.embedform/_doc/hold:${c.target}`, accept: [404] })).status).toBe(404)
+    })
+
     it('writes copies of documents dated before 1970 without an external version (external_gte refuses negative ones)', async () => {
       const { h, a, c, http } = t
       await h.seed(rows(2))
