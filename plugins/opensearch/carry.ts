@@ -13,6 +13,7 @@ const NOT_CARRIED = [
   /^version\./,
   /^provided_name$/,
   /^history_uuid$/,
+  /^history\./,
   /^blocks\./,
   /^routing\.allocation\.initial_recovery\./,
   /^resize\./,
