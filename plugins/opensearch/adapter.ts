@@ -120,7 +120,7 @@ export class OpenSearchAdapter implements StoreAdapter {
    * checkpoint, so a row a caller dropped is still found.
    */
   private readonly passes = new Map<string, { floor: number | null; unhandled: Set<string> }>()
-  private version: ClusterVersion | null = null
+  private version: { version: ClusterVersion; known: boolean } | null = null
 
   constructor(
     private readonly http: OsHttp,
@@ -137,18 +137,21 @@ export class OpenSearchAdapter implements StoreAdapter {
     }
   }
 
-  /** The cluster's version, read once (`GET /`). */
-  async clusterVersion(): Promise<ClusterVersion> {
+  /**
+   * The version whose k-NN rules apply, read once (`GET /`). A user without the cluster monitor
+   * privilege cannot read it: then the newest rules embedform knows apply, and `known` says so.
+   */
+  async clusterVersion(): Promise<{ version: ClusterVersion; known: boolean }> {
     if (this.version) return this.version
-    const r = await this.http.request({ method: 'GET', path: '/' })
+    const r = await this.http.request({ method: 'GET', path: '/', accept: [401, 403] })
+    if (r.status !== 200) return (this.version = { version: NEWEST_KNOWN, known: false })
     const v = parseVersion(String(r.body.version?.number ?? ''))
     if (!v || (r.body.version?.distribution !== undefined && r.body.version.distribution !== 'opensearch')) {
       throw failure('E_STORE_VERSION', `the store answers as ${String(r.body.version?.distribution ?? 'unknown')} ${String(r.body.version?.number ?? '?')}, not OpenSearch`, {
         hint: 'the opensearch store kind needs an OpenSearch cluster with the k-NN plugin',
       })
     }
-    this.version = v
-    return v
+    return (this.version = { version: v, known: true })
   }
 
   private async liveView(c: Collection): Promise<LiveView> {
@@ -357,14 +360,9 @@ export class OpenSearchAdapter implements StoreAdapter {
    * over from the live index; read-only. Plan shows both; createGeneration refuses on the first.
    */
   async preflight(c: Collection, spec: GenerationSpec): Promise<{ errors: EmbedformError[]; notes: string[] }> {
-    let version: ClusterVersion
     const notes: string[] = []
-    try {
-      version = await this.clusterVersion()
-    } catch (e) {
-      version = NEWEST_KNOWN
-      notes.push(`cluster version unknown (${(e as Error).message}): k-NN rules checked against OpenSearch ${versionText(NEWEST_KNOWN)}, the newest embedform knows`)
-    }
+    const { version, known } = await this.clusterVersion()
+    if (!known) notes.push(`the cluster's version could not be read (GET / refused): k-NN rules checked against OpenSearch ${versionText(NEWEST_KNOWN)}, the newest embedform knows`)
     const errors: EmbedformError[] = this.knnErrors(spec, version)
     notes.push(...knnAdvice(knnInput(spec.index, spec.normalized), version))
     const { source } = await this.generations(c)
@@ -427,7 +425,7 @@ export class OpenSearchAdapter implements StoreAdapter {
         hint: `delete it if it is a leftover (DELETE /${index}) and run apply again`,
       })
     }
-    const version = await this.clusterVersion()
+    const { version } = await this.clusterVersion()
     const refused = this.knnErrors(spec, version)
     if (refused.length > 0) throw refused.length === 1 ? (refused[0] as EmbedformError) : new EmbedformErrors(refused)
     const liveInfo = source ? await this.indexInfo(source) : null

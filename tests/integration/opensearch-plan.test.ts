@@ -71,6 +71,13 @@ describe('plan on OpenSearch', () => {
     expect([...d.cluster.indices.keys()].filter((i) => !i.startsWith('.'))).toEqual(['docs'])
   })
 
+  it('checks against the newest k-NN rules it knows, and says so, when the cluster will not tell its version', async () => {
+    await seedConcrete(false)
+    d.rootForbidden = true
+    const plan = await makePlan(context(testProfile('speed')))
+    expect(plan.collections[0]!.warnings.join('\n')).toContain("the cluster's version could not be read (GET / refused): k-NN rules checked against OpenSearch 3.8.0")
+  })
+
   it("refuses, at plan time, a profile the cluster's k-NN plugin would refuse, naming the profile key", async () => {
     await d.close()
     d = await startOpenSearchDouble({ version: [3, 5, 0] })

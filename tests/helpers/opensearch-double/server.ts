@@ -20,6 +20,8 @@ export interface OpenSearchDouble {
   faults: Faults
   /** false = behave like a cluster before 2.4: no point-in-time API, scroll only. */
   pitSupported: boolean
+  /** true = refuse `GET /` as a user without the cluster monitor privilege is refused. */
+  rootForbidden: boolean
   /** Every request seen, `METHOD /path`, for assertions on what the adapter sent. */
   requests: string[]
   close(): Promise<void>
@@ -34,6 +36,7 @@ export async function startOpenSearchDouble(opts: { version?: Version } = {}): P
     cluster,
     faults,
     pitSupported: true,
+    rootForbidden: false,
     requests: [],
     close: () => new Promise((res, rej) => server.close((e) => (e ? rej(e) : res()))),
   }
@@ -86,6 +89,7 @@ function route(d: OpenSearchDouble, req: IncomingMessage, url: URL, raw: string)
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent)
   const [a, b, e] = parts as [string?, string?, string?]
 
+  if (parts.length === 0 && d.rootForbidden) throw new OsError(403, 'security_exception', 'no permissions for [cluster:monitor/main] and User [name=app, backend_roles=[], requestedTenant=null]')
   if (parts.length === 0) return ok({ version: { distribution: 'opensearch', number: c.version.join('.') }, tagline: 'The OpenSearch Project: https://opensearch.org/' })
   if (a === '_aliases' && m === 'POST') {
     c.updateAliases((json(raw).actions as Json[]) ?? [])
