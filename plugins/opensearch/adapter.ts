@@ -708,6 +708,7 @@ export class OpenSearchAdapter implements StoreAdapter {
 
   /** One pass over every document of the source against the copies in `g`. */
   private async survey(c: Collection, g: state.GenerationRecord, source: string): Promise<Survey> {
+    checkSortableKey(c, source, (await this.indexInfo(source))?.properties ?? {})
     await this.refreshOwn(g.index)
     const live = g.index === source
     const inWindow = this.inWindow(c, g)
