@@ -16,3 +16,5 @@ export const plugin: StorePlugin = {
     return new OpenSearchAdapter(OsHttp.fromStore(store))
   },
 }
+export { knnAdvice, knnViolations, NEWEST_KNOWN, type ClusterVersion, type KnnRuleViolation } from './knn-rules.js'
+export { knnInput } from './mapping.js'

@@ -3,10 +3,10 @@
  * changes it; only plan --measure opens an encoder.
  */
 import { randomUUID } from 'node:crypto'
-import { inputError } from '../core/errors.js'
+import { EmbedformErrors, inputError } from '../core/errors.js'
 import { fingerprint } from '../core/fingerprint.js'
 import type { Collection, Profile } from '../core/types.js'
-import type { LiveState } from '../store/adapter.js'
+import type { GenerationSpec, LiveState } from '../store/adapter.js'
 import { classify } from './classify.js'
 import { measureThroughput } from './measure.js'
 import { buildSteps, type Throughput } from './steps.js'
@@ -45,6 +45,10 @@ export function requireExisting(c: Collection, state: LiveState): void {
       hint: 'create the table/index first, or fix `target` in embedding.config.yaml',
     })
   }
+}
+
+function plannedSpec(id: number, fp: string, p: Profile): GenerationSpec {
+  return { id, profile: p.name, fingerprint: fp, model: p.model.source, dimensions: p.dimensions, storage: p.index.storage, index: p.index, normalized: p.normalize, profileSnapshot: p }
 }
 
 function refOf(g: { id: number; profile: string | null; fingerprint: string | null; dimensions: number; model: string | null }, fp: string | null): GenerationRef {
@@ -92,6 +96,8 @@ export async function makePlan(ctx: EngineContext, opts: { collections?: string[
     const cutover = steps.find((s) => s.kind === 'cutover')
     const adoption = cutover && state.adoptable && adapter.describeAdoption ? await adapter.describeAdoption(c) : []
     if (cutover && state.adoptable && adoption.length > 0) cutover.touches.push(state.adoptable)
+    const preflight = steps.some((s) => s.kind === 'create-generation') && adapter.preflight ? await adapter.preflight(c, plannedSpec(cls.nextId, fp, profile)) : { errors: [], notes: [] }
+    if (preflight.errors.length > 0) throw preflight.errors.length === 1 ? preflight.errors[0] : new EmbedformErrors(preflight.errors)
     plans.push({
       collection: c.name,
       store: c.store,
@@ -108,7 +114,7 @@ export async function makePlan(ctx: EngineContext, opts: { collections?: string[
       steps,
       liveVersion: state.version,
       profile,
-      warnings: [...inFlightWarnings(state), ...adoption.map((line) => `adoption of ${state.adoptable}: ${line}`), ...cls.warnings],
+      warnings: [...inFlightWarnings(state), ...adoption.map((line) => `adoption of ${state.adoptable}: ${line}`), ...preflight.notes, ...cls.warnings],
       ...(throughput ? { throughput } : {}),
     })
   }

@@ -3,6 +3,7 @@
  * adapters provide primitive, idempotent operations and never decide what happens next.
  * A new store is a new adapter, never a change to the engine.
  */
+import type { EmbedformError } from '../core/errors.js'
 import type { Collection, IndexSettings, Profile, StoreConfig, StoreKind, VectorStorage } from '../core/types.js'
 
 /** Primary-key value as the store returns it (int8 keys arrive as strings from pg). */
@@ -297,6 +298,18 @@ export interface StoreAdapter {
    * possible afterwards, one line each; [] when nothing needs adopting.
    */
   describeAdoption?(c: Collection): Promise<string[]>
+  /**
+   * Makes `LiveState.adoptable` switchable (OpenSearch: the concrete index becomes an alias over
+   * a clone of itself) while the application's writes are held; the plan's `adopt` step runs it,
+   * never the cutover. Nothing to adopt: does nothing.
+   */
+  adopt?(c: Collection): Promise<{ heldMs: number }>
+  /**
+   * Read-only checks of a generation a plan would create, by the store's own rules (OpenSearch:
+   * the k-NN rules of the cluster's version), and one line per thing it carries over from the
+   * live generation or changes. Errors stop the plan; notes are shown with it.
+   */
+  preflight?(c: Collection, spec: GenerationSpec): Promise<{ errors: EmbedformError[]; notes: string[] }>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>
