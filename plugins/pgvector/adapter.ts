@@ -15,6 +15,8 @@ import type {
   LiveState,
   LockInfo,
   PendingOptions,
+  PipelineMeasurement,
+  PipelineProbe,
   PendingRow,
   Release,
   RowKey,
@@ -31,6 +33,7 @@ import { consumeQueue, estimatedFreshness, exactCounts, queuePage, toPending } f
 import { quoteIdent } from './identifiers.js'
 import { retryOnLockTimeout } from './retry.js'
 import { dependentViews, recreateView } from './views.js'
+import { probePipeline, ProbeDone } from './probe.js'
 import { compactUpdatedRows, restoreRowLayout } from './row-layout.js'
 import * as state from './state.js'
 import { generationColumn, indexName, resolveTable, textExpression, type TableRef } from './table-ref.js'
@@ -863,6 +866,20 @@ export class PgvectorAdapter implements StoreAdapter {
     return this.guard('search', ref, async () => {
       const g = await this.requireGeneration(c, ref, generation)
       return this.nearest(ref, g, vectorLiteral(q.vector), q.k)
+    })
+  }
+
+  async measurePipeline(c: Collection, probe: PipelineProbe): Promise<PipelineMeasurement> {
+    const ref = resolveTable(c)
+    return this.guard('measure pipeline', ref, async () => {
+      const keyType = await this.keyType(ref)
+      try {
+        await this.driver.transaction((tx) => probePipeline(tx, ref, keyType, probe))
+      } catch (err) {
+        if (err instanceof ProbeDone) return err.measurement
+        throw err
+      }
+      throw failure('E_INTERNAL', 'the pipeline probe ended without a measurement')
     })
   }
 

@@ -258,6 +258,27 @@ export interface AdapterCapabilities {
   maxIndexDimensions: Record<VectorStorage, number>
 }
 
+/** One measured run of the real pipeline on sampled rows: what plan's estimates come from. */
+export interface PipelineMeasurement {
+  rows: number
+  /** Reading the rows' text, as pending() does. */
+  readMs: number
+  encodeMs: number
+  /** Writing the vectors through the adapter's own write path into a copy with the table's real indexes. */
+  writeMs: number
+  /** Indexes on the copy the writes went through (names as on the real table). */
+  indexes: string[]
+  /** Share of the writes that touched no index (heap-only), where the store can tell. */
+  heapOnlyShare?: number
+}
+
+export interface PipelineProbe {
+  dimensions: number
+  storage: VectorStorage
+  sampleRows: number
+  encode: (texts: string[]) => Promise<Float32Array[]>
+}
+
 export type Release = () => Promise<void>
 
 export interface StoreAdapter {
@@ -310,6 +331,12 @@ export interface StoreAdapter {
    * live generation or changes. Errors stop the plan; notes are shown with it.
    */
   preflight?(c: Collection, spec: GenerationSpec): Promise<{ errors: EmbedformError[]; notes: string[] }>
+  /**
+   * Optional: reads a sample of rows, encodes them through `probe.encode` and writes the vectors
+   * through the real write path into a throwaway copy that has the table's own indexes, then
+   * discards everything (nothing in the store changes).
+   */
+  measurePipeline?(c: Collection, probe: PipelineProbe): Promise<PipelineMeasurement>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>
