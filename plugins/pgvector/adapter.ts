@@ -12,6 +12,8 @@ import type {
   LiveState,
   LockInfo,
   PendingOptions,
+  PreflightDesired,
+  PreflightProblem,
   PendingRow,
   Release,
   RowKey,
@@ -26,6 +28,7 @@ import { sqlState, type Driver, type Queryable } from './driver.js'
 import { quoteIdent } from './identifiers.js'
 import { retryOnLockTimeout } from './retry.js'
 import { dependentViews, recreateView } from './views.js'
+import { preflight } from './preflight.js'
 import * as state from './state.js'
 import {
   generationColumn,
@@ -702,6 +705,10 @@ export class PgvectorAdapter implements StoreAdapter {
       await state.ensureState(this.driver)
       await state.writeJournal(this.driver, ref.collectionKey, j)
     })
+  }
+
+  preflight(c: Collection, desired: PreflightDesired): Promise<PreflightProblem[]> {
+    return preflight(this.driver, c, desired)
   }
 
   async close(): Promise<void> {

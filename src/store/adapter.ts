@@ -258,6 +258,29 @@ export interface AdapterCapabilities {
 
 export type Release = () => Promise<void>
 
+/** What a plan will do to a collection, so preflight checks only what that work needs. */
+export interface PreflightDesired {
+  dimensions: number
+  storage: VectorStorage
+  /** A new vector column/index/trigger is created (new generation, index rebuild, adoption). */
+  createsObjects: boolean
+  /** The column or alias the application reads is switched (any cutover). */
+  cutsOver: boolean
+}
+
+/**
+ * A reason apply would fail (error) or surprise the user (warning), found by reading the store
+ * before anything is changed. `object` names the table/column/view/role it is about.
+ */
+export interface PreflightProblem {
+  code: string
+  severity: 'error' | 'warning'
+  message: string
+  object: string
+  /** The next action: the SQL or config change that removes the problem. */
+  hint: string
+}
+
 export interface StoreAdapter {
   readonly kind: StoreKind
   readonly capabilities: AdapterCapabilities
@@ -296,6 +319,11 @@ export interface StoreAdapter {
    * possible afterwards, one line each; [] when nothing needs adopting.
    */
   describeAdoption?(c: Collection): Promise<string[]>
+  /**
+   * Read-only checks that the collection can be migrated as desired (key, text fields, vector
+   * column, dependent objects, privileges), run by plan and apply before any lock or DDL.
+   */
+  preflight?(c: Collection, desired: PreflightDesired): Promise<PreflightProblem[]>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>
