@@ -8,6 +8,8 @@ import { createProgressRenderer, formatDuration, progressMode } from '../cli/pro
 import { type EmbedformError, failure, inputError, isEmbedformError } from '../core/errors.js'
 import { gateRunner } from '../eval/gate.js'
 import { makePlan, planHasChanges, readPlanFile, renderPlan } from '../plan/index.js'
+import { preflightPlan } from '../plan/preflight.js'
+import { verifySavedPlan } from '../plan/trust.js'
 import type { EngineContext, Plan } from '../plan/types.js'
 
 export default class Apply extends BaseCommand {
@@ -45,16 +47,14 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     const renderer = createProgressRenderer(progressMode(json))
     const ctx = await createEngineContext(flags.config, { onEvent: renderer.listener, log: (m) => this.note(m) })
     const abort = new AbortController()
-    const onSigint = () => {
-      if (abort.signal.aborted) process.exit(130)
-      this.note('\nInterrupted: stopping after the current batch (Ctrl-C again to quit at once)...')
+    const stopListening = this.onInterrupt((signal) => {
+      this.note(`\nInterrupted (${signal}): stopping after the current batch (${signal === 'SIGINT' ? 'Ctrl-C' : 'the same signal'} again to quit at once)...`)
       abort.abort()
-    }
-    process.on('SIGINT', onSigint)
+    })
     let result: ApplyResult | undefined
     let stashed: Plan | undefined
     try {
-      const plan = fromFile ? await readPlanFile(fromFile) : await this.resumeOrPlan(ctx, flags['auto-approve'], json)
+      const plan = fromFile ? await this.savedPlan(ctx, fromFile) : await this.resumeOrPlan(ctx, flags['auto-approve'], json)
       if (!plan) return
       if (!fromFile) {
         await stashPlan(ctx.config, plan)
@@ -74,11 +74,18 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
       if (stashed && isEmbedformError(err) && err.kind === 'input') await dropStashedPlan(ctx.config, stashed.id)
       throw err
     } finally {
-      process.off('SIGINT', onSigint)
+      stopListening()
       renderer.stop()
       await ctx.close()
     }
     this.report(result)
+  }
+
+  /** A saved plan runs only if it is exactly what `plan` would make now (and passes preflight). */
+  private async savedPlan(ctx: EngineContext, file: string): Promise<Plan> {
+    const plan = await readPlanFile(file)
+    await verifySavedPlan(ctx, plan, file)
+    return plan
   }
 
   /**
@@ -94,6 +101,7 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
         hint: `resume it with \`embedform apply PLAN_FILE\` using that plan's file, or abandon it with \`embedform rollback --collection ${inFlight.collection}\``,
       })
     }
+    await preflightPlan(ctx, inFlight.plan)
     if (json) process.stdout.write(`${JSON.stringify({ type: 'resume', planId: inFlight.planId, collection: inFlight.collection })}\n`)
     else process.stdout.write(`Resuming the apply of plan ${inFlight.planId} left in flight on ${inFlight.collection}; the store's journal holds its progress.\n\n${renderPlan(inFlight.plan).trimEnd()}\n\n`)
     if (!autoApprove && !(await confirm('Resume this apply?'))) {
@@ -144,7 +152,7 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
   /** JSON-lines consumers read one object per line, errors included. */
   protected override fail(err: EmbedformError): never {
     if (!this.wantsJson) return super.fail(err)
-    process.stdout.write(`${JSON.stringify({ type: 'error', ok: false, error: err.toJSON() })}\n`)
+    process.stdout.write(`${JSON.stringify({ type: 'error', ok: false, error: this.errorJson(err) })}\n`)
     process.exitCode = err.exitCode
     return this.exit(err.exitCode)
   }
