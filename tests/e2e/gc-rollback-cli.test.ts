@@ -81,6 +81,22 @@ describe('an apply stopped by SIGTERM', () => {
   }, 300_000)
 })
 
+describe('eval', () => {
+  it('skips an adopted generation of unknown model by default, saying so, and scores the others', async () => {
+    writeFileSync(join(dir, 'queries.jsonl'), '{"_id":"q1","text":"cheap mortgage rates"}\n{"_id":"q2","text":"free vacation offer"}\n')
+    const r = await cli(['eval', '--queries', 'queries.jsonl', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout) as { generations: { generation: number }[]; skipped: { generation: number; hint: string }[] }
+    expect(report.generations.map((g) => g.generation)).toEqual([2])
+    expect(report.skipped).toMatchObject([{ generation: 1, hint: expect.stringMatching(/adopted_profile/) }])
+    const human = await cli(['eval', '--queries', 'queries.jsonl'])
+    expect(human.stderr).toMatch(/note: skipped g1: generation g1 of collection "docs" was adopted from existing vectors and its model is unknown/)
+    const named = await cli(['eval', '--queries', 'queries.jsonl', '--generation', 'g1'])
+    expect(named.code).toBe(2)
+    expect(named.stderr).toContain('E_GENERATION_MODEL_UNKNOWN')
+  })
+})
+
 describe('gc', () => {
   it('needs --auto-approve without a terminal', async () => {
     const r = await cli(['gc', '--keep', '0', '--json'])
