@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, writeProject } from '../helpers/cli.js'
-import { testPgUrl } from '../helpers/pg.js'
+import { createTestDatabase, testPgUrl } from '../helpers/pg.js'
 
 let dir: string
 const STACK_LINE = /\n\s+at .+\(.+:\d+:\d+\)/
@@ -83,6 +84,31 @@ describe('connection errors', () => {
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/error\[E_STORE_CONNECT\] .*cannot reach store "main" \(pgvector at postgres:\/\/app:\*\*\*\*@127\.0\.0\.1:1\/app\)/)
     expect(r.stderr).toMatch(/hint: check that the server is running and that stores\.main\.url names its host and port/)
+  })
+})
+
+describe('missing privileges', () => {
+  it('name the store and point at docs/privileges.md', async () => {
+    const db = await createTestDatabase()
+    const role = `pf_nosel_${Math.random().toString(36).slice(2, 8)}`
+    try {
+      await db.sql('CREATE TABLE docs (id bigint PRIMARY KEY, title text, body text)')
+      await db.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'pw-x'`)
+      const u = new URL(db.url)
+      u.username = role
+      u.password = 'pw-x'
+      const d = pgProject('privilege', u.toString())
+      const r = await runCli(['status'], { cwd: d, timeoutMs: 30_000 })
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(new RegExp(`error\\[E_STORE_PRIVILEGE\\] .*missing privilege on store "main" \\(pgvector at postgres://${role}:\\*\\*\\*\\*@.*permission denied for table docs`))
+      expect(r.stderr).toMatch(/hint: grant the privileges this command needs \(docs\/privileges\.md lists them per command\)/)
+    } finally {
+      await db.sql(`DROP OWNED BY ${role}`).catch(() => undefined)
+      await db.drop()
+      const admin = new pg.Client({ connectionString: testPgUrl() })
+      await admin.connect()
+      await admin.query(`DROP ROLE IF EXISTS ${role}`).finally(() => admin.end())
+    }
   })
 })
 
