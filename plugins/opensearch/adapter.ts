@@ -17,10 +17,12 @@ import type {
   VectorRow,
   VerifyReport,
 } from '../../src/store/adapter.js'
+import type { PreflightDesired, PreflightProblem } from '../../src/store/adapter.js'
 import { bulkWrite, type BulkItem, type BulkOptions } from './bulk.js'
 import { enc, type Json, type OsHttp } from './http.js'
 import { describeKnn, generationMapping, osIndexSettingsHash, similarityFromScore, type SpaceType } from './mapping.js'
 import { scanIndex } from './paging.js'
+import { preflight } from './preflight.js'
 import * as state from './state.js'
 import { documentText, epochMillis, textFields } from './text.js'
 
@@ -592,6 +594,10 @@ export class OpenSearchAdapter implements StoreAdapter {
 
   async writeJournal(c: Collection, j: Journal | null): Promise<void> {
     await state.writeJournal(this.http, c.target, j)
+  }
+
+  preflight(c: Collection, desired: PreflightDesired): Promise<PreflightProblem[]> {
+    return preflight(this.http, c, desired)
   }
 
   async close(): Promise<void> {
