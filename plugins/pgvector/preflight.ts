@@ -11,8 +11,8 @@ import type { Queryable } from './driver.js'
 import { quoteIdent } from './identifiers.js'
 import { resolveTable, type TableRef } from './table-ref.js'
 
-/** Above this many rows (statistics), the duplicate-key example query is skipped: it scans the table. */
-const DUPLICATE_EXAMPLE_BELOW = 100_000
+/** Above this many rows (statistics), checks that would scan the whole table are skipped at plan time. */
+const SCAN_BELOW_ROWS = 100_000
 const PRIVILEGES_DOC = 'docs/privileges.md lists what each command needs'
 
 interface TableRow {
@@ -223,8 +223,9 @@ async function checkKey(q: Queryable, check: Check, table: TableRow, columns: Ma
       })
     }
   }
-  // Without SELECT the data cannot be looked at; checkPrivileges reports that.
-  if (!key.notnull && table.can_select) {
+  // Without SELECT the data cannot be looked at (checkPrivileges reports that); without an index
+  // on the key, looking for NULLs scans the table, which only small tables can afford at plan time.
+  if (!key.notnull && table.can_select && (exact || table.reltuples < SCAN_BELOW_ROWS)) {
     const nulls = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${ref.qualified} WHERE ${quoteIdent(ref.key)} IS NULL LIMIT 1001) s`)
     const n = nulls.rows[0]?.n ?? 0
     problem(check, {
@@ -244,7 +245,7 @@ async function checkKey(q: Queryable, check: Check, table: TableRow, columns: Ma
 }
 
 async function duplicateExample(q: Queryable, ref: TableRef, table: TableRow): Promise<{ key: string; n: number } | undefined> {
-  if (table.reltuples >= DUPLICATE_EXAMPLE_BELOW) return undefined
+  if (table.reltuples >= SCAN_BELOW_ROWS) return undefined
   const r = await q.query<{ key: string; n: number }>(
     `SELECT ${quoteIdent(ref.key)}::text AS key, count(*)::int AS n FROM ${ref.qualified}
       WHERE ${quoteIdent(ref.key)} IS NOT NULL GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 1`,
