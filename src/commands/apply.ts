@@ -16,7 +16,9 @@ import type { EngineContext, Plan } from '../plan/types.js'
 export default class Apply extends BaseCommand {
   static override description = `Move the stores to what the configuration says: create the new generation, backfill it, catch up writes made meanwhile, build its index, verify it, run the quality gate, and cut over atomically. The previous generation is retained for \`embedform rollback\`.
 
-Without PLAN_FILE, makes a plan, prints it and asks for confirmation. With PLAN_FILE (from \`embedform plan -o\`), executes exactly that plan and refuses it if the live state changed since it was made.
+Without PLAN_FILE, makes a plan, prints it and asks for confirmation. With PLAN_FILE (from \`embedform plan -o\`), executes exactly that plan, after making the plan again from the configuration and the live state: any other step, profile, fingerprint or target (an edited file, or a store that changed meanwhile) is refused with exit 2.
+
+Like plan, it first runs the store's preflight checks (key, text columns, vector column, dependent views, privileges) and exits 2 on a problem before taking any lock or changing anything.
 
 Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it continues from the store's journal and every row is embedded exactly once.`
 
