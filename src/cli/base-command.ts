@@ -10,7 +10,7 @@ import { fromUnexpected, stackOf } from './unexpected.js'
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
     json: Flags.boolean({ description: 'Print machine-readable JSON on stdout (errors too).', default: false }),
-    debug: Flags.boolean({ description: 'Show the stack trace of an error (also inside --json); for bug reports.', default: false, helpGroup: 'GLOBAL' }),
+    debug: Flags.boolean({ description: 'Show the stack trace of an error (also inside --json); for bug reports. Same as EMBEDFORM_DEBUG=1.', default: false, helpGroup: 'GLOBAL' }),
     config: Flags.string({
       char: 'c',
       description: 'Path to embedding.config.yaml.',
