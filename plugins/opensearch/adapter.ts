@@ -21,6 +21,7 @@ import type {
   VerifyReport,
   WriteOptions,
 } from '../../src/store/adapter.js'
+import type { PreflightDesired, PreflightProblem } from '../../src/store/adapter.js'
 import { bulkWrite, type BulkItem, type BulkOptions } from './bulk.js'
 import { carriedFrom, describeCarried, RESTORED_AFTER_LOAD, type Carried } from './carry.js'
 import { copyOutdated, externalVersion, isZeroVector, readCopies, RECORD_FIELD, RECORD_MAPPING, rowState, sharedSource, sourceDoc, type Copy, type SourceDoc, type VectorRecord } from './copies.js'
@@ -28,6 +29,7 @@ import { enc, type Json, type OsHttp } from './http.js'
 import { knnAdvice, knnViolations, NEWEST_KNOWN, parseVersion, versionText, type ClusterVersion } from './knn-rules.js'
 import { describeKnn, generationMapping, knnFieldMapping, knnInput, osIndexSettingsHash, similarityFromScore, type SpaceType } from './mapping.js'
 import { checkSortableKey, fieldMapping, scanIndex } from './paging.js'
+import { preflight } from './preflight.js'
 import * as state from './state.js'
 import { documentText, textFields } from './text.js'
 
@@ -359,7 +361,8 @@ export class OpenSearchAdapter implements StoreAdapter {
    * The k-NN rules of the cluster's version for `spec`, and what the new generation carries
    * over from the live index; read-only. Plan shows both; createGeneration refuses on the first.
    */
-  async preflight(c: Collection, spec: GenerationSpec): Promise<{ errors: EmbedformError[]; notes: string[] }> {
+  /** The generation a plan would create, by the k-NN rules of the cluster's version, and what it carries over. */
+  private async generationChecks(c: Collection, spec: GenerationSpec): Promise<{ errors: EmbedformError[]; notes: string[] }> {
     const notes: string[] = []
     const { version, known } = await this.clusterVersion()
     if (!known) notes.push(`the cluster's version could not be read (GET / refused): k-NN rules checked against OpenSearch ${versionText(NEWEST_KNOWN)}, the newest embedform knows`)
@@ -1055,6 +1058,17 @@ export class OpenSearchAdapter implements StoreAdapter {
 
   async writeJournal(c: Collection, j: Journal | null): Promise<void> {
     await state.writeJournal(this.http, c.target, j)
+  }
+
+  async preflight(c: Collection, desired: PreflightDesired): Promise<PreflightProblem[]> {
+    const problems = await preflight(this.http, c, desired)
+    if (!desired.generation || problems.some((p) => p.severity === 'error')) return problems
+    const { errors, notes } = await this.generationChecks(c, desired.generation)
+    return [
+      ...problems,
+      ...errors.map((e): PreflightProblem => ({ code: e.code, severity: 'error', message: e.message, object: e.location?.object ?? c.target, hint: e.hint ?? '' })),
+      ...notes.map((message): PreflightProblem => ({ code: 'I_GENERATION', severity: 'note', message, object: c.target, hint: '' })),
+    ]
   }
 
   async close(): Promise<void> {

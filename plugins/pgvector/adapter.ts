@@ -17,6 +17,8 @@ import type {
   PendingOptions,
   PipelineMeasurement,
   PipelineProbe,
+  PreflightDesired,
+  PreflightProblem,
   PendingRow,
   Release,
   RowKey,
@@ -35,6 +37,7 @@ import { retryOnLockTimeout } from './retry.js'
 import { dependentViews, recreateView } from './views.js'
 import { probePipeline, ProbeDone } from './probe.js'
 import { compactUpdatedRows, restoreRowLayout } from './row-layout.js'
+import { preflight } from './preflight.js'
 import * as state from './state.js'
 import { generationColumn, indexName, resolveTable, textExpression, type TableRef } from './table-ref.js'
 import { writeVectors, type WriteTarget } from './write-path.js'
@@ -896,6 +899,10 @@ export class PgvectorAdapter implements StoreAdapter {
       await state.ensureState(this.driver)
       await state.writeJournal(this.driver, ref.collectionKey, j)
     })
+  }
+
+  preflight(c: Collection, desired: PreflightDesired): Promise<PreflightProblem[]> {
+    return preflight(this.driver, c, desired)
   }
 
   async close(): Promise<void> {

@@ -281,6 +281,32 @@ export interface PipelineProbe {
 
 export type Release = () => Promise<void>
 
+/** What a plan will do to a collection, so preflight checks only what that work needs. */
+export interface PreflightDesired {
+  dimensions: number
+  storage: VectorStorage
+  /** A new vector column/index/trigger is created (new generation, index rebuild, adoption). */
+  createsObjects: boolean
+  /** The column or alias the application reads is switched (any cutover). */
+  cutsOver: boolean
+  /** The generation the plan would create, when it creates one. */
+  generation?: GenerationSpec
+}
+
+/**
+ * A reason apply would fail (error) or surprise the user (warning), found by reading the store
+ * before anything is changed. `object` names the table/column/view/role it is about.
+ */
+export interface PreflightProblem {
+  code: string
+  /** note: not a problem, something the plan should show (e.g. settings carried to the new generation). */
+  severity: 'error' | 'warning' | 'note'
+  message: string
+  object: string
+  /** The next action: the SQL or config change that removes the problem. */
+  hint: string
+}
+
 export interface StoreAdapter {
   readonly kind: StoreKind
   readonly capabilities: AdapterCapabilities
@@ -326,11 +352,12 @@ export interface StoreAdapter {
    */
   adopt?(c: Collection): Promise<{ heldMs: number }>
   /**
-   * Read-only checks of a generation a plan would create, by the store's own rules (OpenSearch:
-   * the k-NN rules of the cluster's version), and one line per thing it carries over from the
-   * live generation or changes. Errors stop the plan; notes are shown with it.
+   * Read-only checks that the collection can be migrated as desired (key, text fields, vector
+   * column, dependent objects, privileges; for a new generation its index settings by the store's
+   * own rules, e.g. OpenSearch's k-NN rules of the cluster's version), run by plan and apply
+   * before any lock or DDL. Errors stop the plan; warnings and notes are shown with it.
    */
-  preflight?(c: Collection, spec: GenerationSpec): Promise<{ errors: EmbedformError[]; notes: string[] }>
+  preflight?(c: Collection, desired: PreflightDesired): Promise<PreflightProblem[]>
   /**
    * Optional: reads a sample of rows, encodes them through `probe.encode` and writes the vectors
    * through the real write path into a throwaway copy that has the table's own indexes, then

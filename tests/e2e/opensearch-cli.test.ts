@@ -112,7 +112,7 @@ describe('embedform CLI on OpenSearch (HTTP double, built CLI)', () => {
     expect(rollback.code, rollback.stderr + rollback.stdout).toBe(0)
     expect([...(d.cluster.aliases.get('docs') ?? new Map()).keys()]).toEqual([before])
 
-    const gc = await cli(['gc', '--keep', '0', '--json'])
+    const gc = await cli(['gc', '--keep', '0', '--auto-approve', '--json'])
     expect(gc.code, gc.stderr + gc.stdout).toBe(0)
     expect(d.cluster.indices.has(after)).toBe(false)
     expect(d.cluster.indices.has(before)).toBe(true)

@@ -368,7 +368,11 @@ export function openSearchScenarios(name: string, node: () => string): void {
         },
       })
       await http.request({ method: 'PUT', path: `/${c.target}/_doc/1`, body: { id: 1, body: 'Crème brûlée', updated_at: stamp() }, query: { refresh: 'true' } })
-      const notes = (await a.preflight(c, spec(1))).notes.join('\n')
+      const desired = { dimensions: spec(1).dimensions, storage: spec(1).storage, createsObjects: true, cutsOver: true, generation: spec(1) }
+      const notes = (await a.preflight(c, desired))
+        .filter((p) => p.severity === 'note')
+        .map((p) => p.message)
+        .join('\n')
       expect(notes).toContain('index.knn.algo_param.ef_search=256')
       expect(notes).toContain('dynamic_templates: labels')
       expect(notes).toContain('index.analysis: analyzer.folded')
