@@ -35,12 +35,12 @@ import { consumeQueue, estimatedFreshness, exactCounts, queuePage, toPending } f
 import { quoteIdent } from './identifiers.js'
 import { retryOnLockTimeout } from './retry.js'
 import { dependentViews, recreateView } from './views.js'
-import { probePipeline, ProbeDone } from './probe.js'
+import { probePipeline } from './probe.js'
 import { compactUpdatedRows, restoreRowLayout } from './row-layout.js'
 import { preflight } from './preflight.js'
 import * as state from './state.js'
 import { generationColumn, indexName, resolveTable, textExpression, type TableRef } from './table-ref.js'
-import { writeVectors, type WriteTarget } from './write-path.js'
+import { writeInRounds, writeVectors, type WriteTarget } from './write-path.js'
 
 export interface PgvectorAdapterOptions {
   /** maintenance_work_mem for index builds; HNSW builds are far faster when the graph fits. */
@@ -473,11 +473,16 @@ export class PgvectorAdapter implements StoreAdapter {
     await this.guard('write', ref, async () => {
       const target = await this.writeTarget(c, ref, generation, opts)
       this.checkDimensions(ref, target, rows)
-      await this.driver.transaction(async (tx) => {
-        // A batch lost in a crash is simply pending again (resume re-embeds it), so it need not wait for fsync.
-        await tx.query(`SET LOCAL synchronous_commit = off`)
-        await writeVectors(tx, target, rows)
-      })
+      await writeInRounds(
+        (fn) =>
+          this.driver.transaction(async (tx) => {
+            // A batch lost in a crash is simply pending again (resume re-embeds it), so it need not wait for fsync.
+            await tx.query(`SET LOCAL synchronous_commit = off`)
+            return fn(tx)
+          }),
+        target,
+        rows,
+      )
     })
   }
 
@@ -796,7 +801,7 @@ export class PgvectorAdapter implements StoreAdapter {
       return { behind: Math.max(pending.length, n.rows[0]?.n ?? 0), embedded: 0, left: 0 }
     }
     let embedded = 0
-    if (canEmbed && pending.length > 0 && opts.embed) embedded = await writeVectors(tx, t, await opts.embed(pending))
+    if (canEmbed && pending.length > 0 && opts.embed) embedded = (await writeVectors(tx, t, await opts.embed(pending))).length
     const left = (await this.heldPending(tx, t, Number.MAX_SAFE_INTEGER)).length
     if (left > 0 && !opts.acceptStale) return { behind: left, embedded: 0, left: 0 }
     return { behind: null, embedded, left }
@@ -876,13 +881,12 @@ export class PgvectorAdapter implements StoreAdapter {
     const ref = resolveTable(c)
     return this.guard('measure pipeline', ref, async () => {
       const keyType = await this.keyType(ref)
+      const session = await this.driver.session()
       try {
-        await this.driver.transaction((tx) => probePipeline(tx, ref, keyType, probe))
-      } catch (err) {
-        if (err instanceof ProbeDone) return err.measurement
-        throw err
+        return await probePipeline(session, ref, keyType, probe)
+      } finally {
+        await session.release()
       }
-      throw failure('E_INTERNAL', 'the pipeline probe ended without a measurement')
     })
   }
 

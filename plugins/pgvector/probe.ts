@@ -1,81 +1,94 @@
 /**
  * plan's measured estimate: the real pipeline (read → encode → write) on sampled rows, written
  * into a temporary copy of the table that carries the table's own indexes (the live HNSW graph
- * included) and its page layout, inside a transaction that is rolled back. What the write costs
- * on this table — heap-only or not, how many indexes each row re-enters — is measured, not assumed.
+ * included) and its page layout. Everything the probe creates is a temporary object of one
+ * session, dropped at the end: nothing in the store changes. What the write costs on this
+ * table — heap-only or not, how many indexes each row re-enters — is measured, not assumed.
  */
 import type { PipelineMeasurement, PipelineProbe } from '../../src/store/adapter.js'
-import { installChangeRecord } from './changes.js'
-import type { Queryable } from './driver.js'
+import type { Queryable, Session } from './driver.js'
 import { quoteIdent } from './identifiers.js'
 import { COMPACT_TOAST_TARGET } from './row-layout.js'
 import { textExpression, type TableRef } from './table-ref.js'
-import { writeVectors } from './write-path.js'
+import { writeInRounds } from './write-path.js'
 
 const PROBE_TABLE = 'embedform_probe'
 const PROBE_COLUMN = 'embedform_probe_vector'
+const PROBE_QUEUE = 'embedform_probe_q'
+const PROBE_HASHES = 'embedform_probe_h'
 
-/** Thrown to roll the probe's transaction back once the numbers are in. */
-export class ProbeDone extends Error {
-  constructor(readonly measurement: PipelineMeasurement) {
-    super('probe finished')
-  }
-}
-
-export async function probePipeline(tx: Queryable, ref: TableRef, keyType: string, probe: PipelineProbe): Promise<never> {
+export async function probePipeline(session: Session, ref: TableRef, keyType: string, probe: PipelineProbe): Promise<PipelineMeasurement> {
   const probeRef: TableRef = { ...ref, schema: 'pg_temp', table: PROBE_TABLE, qualified: `pg_temp.${quoteIdent(PROBE_TABLE)}`, collectionKey: `${ref.collectionKey}#probe` }
-  // The write path records hashes and dequeues changes: give the copy its own record, rolled back with it.
-  await tx.query('CREATE SCHEMA IF NOT EXISTS embedform')
-  await installChangeRecord(tx, probeRef, [])
-  // INCLUDING INDEXES rebuilds every index of the table on the copy; rows are inserted first
-  // (as the application did) so pages are as full as the real table's.
-  await tx.query(`CREATE TEMP TABLE ${quoteIdent(PROBE_TABLE)} (LIKE ${ref.qualified} INCLUDING DEFAULTS INCLUDING STORAGE)`)
-  await tx.query(`INSERT INTO ${probeRef.qualified} SELECT * FROM ${ref.qualified} ORDER BY random() LIMIT ${Math.max(1, Math.trunc(probe.sampleRows))}`)
-  const indexes = await tx.query<{ name: string; def: string }>(
-    `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = $1::regclass`,
-    [ref.qualified],
-  )
-  for (const ix of indexes.rows) {
-    const def = ix.def.replace(/^CREATE (UNIQUE )?INDEX \S+ ON \S+/, (_m, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX ON ${probeRef.qualified}`)
-    await tx.query(def)
+  try {
+    await session.query(`CREATE TEMP TABLE ${quoteIdent(PROBE_TABLE)} (LIKE ${ref.qualified} INCLUDING DEFAULTS INCLUDING STORAGE)`)
+    // Rows are inserted first (as the application did), so pages are as full as the real table's.
+    await session.query(`INSERT INTO ${probeRef.qualified} SELECT * FROM ${ref.qualified} ORDER BY random() LIMIT ${Math.max(1, Math.trunc(probe.sampleRows))}`)
+    const indexes = await session.query<{ name: string; def: string }>(
+      `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = $1::regclass`,
+      [ref.qualified],
+    )
+    for (const ix of indexes.rows) {
+      await session.query(ix.def.replace(/^CREATE (UNIQUE )?INDEX \S+ ON \S+/, (_m, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX ON ${probeRef.qualified}`))
+    }
+    await session.query(`ALTER TABLE ${probeRef.qualified} ADD COLUMN ${quoteIdent(PROBE_COLUMN)} ${probe.storage}(${Math.trunc(probe.dimensions)})`)
+    await session.query(`ALTER TABLE ${probeRef.qualified} SET (toast_tuple_target = ${COMPACT_TOAST_TARGET})`)
+    await session.query(`CREATE TEMP TABLE ${PROBE_QUEUE} (g integer, k text, seq bigint, at timestamptz DEFAULT now(), PRIMARY KEY (g, k))`)
+    await session.query(`CREATE TEMP TABLE ${PROBE_HASHES} (g integer, k text, h text, PRIMARY KEY (g, k))`)
+    await session.query(`ANALYZE ${probeRef.qualified}`)
+    const text = textExpression(probeRef, 't', 1)
+    let t = performance.now()
+    const read = await session.query<{ k: string; text: string; token: string }>(
+      `SELECT t.${quoteIdent(ref.key)}::text AS k, ${text.sql} AS text, md5(${text.sql}) AS token FROM ${probeRef.qualified} t ORDER BY t.${quoteIdent(ref.key)}`,
+      text.params,
+    )
+    const readMs = performance.now() - t
+    t = performance.now()
+    const vectors = await probe.encode(read.rows.map((r) => r.text))
+    const encodeMs = performance.now() - t
+    const before = await updateCounts(session)
+    t = performance.now()
+    await writeInRounds(
+      (fn) => inTransaction(session, fn),
+      { ref: probeRef, generation: -1, physical: PROBE_COLUMN, storage: probe.storage, keyType, record: { queue: `pg_temp.${PROBE_QUEUE}`, hashes: `pg_temp.${PROBE_HASHES}` } },
+      read.rows.map((r, i) => ({ key: r.k, token: r.token, vector: vectors[i] as Float32Array })),
+    )
+    const writeMs = performance.now() - t
+    const after = await updateCounts(session)
+    const updates = after.upd - before.upd
+    return {
+      rows: read.rows.length,
+      readMs,
+      encodeMs,
+      writeMs,
+      indexes: indexes.rows.map((i) => i.name),
+      ...(updates > 0 ? { heapOnlyShare: (after.hot - before.hot) / updates } : {}),
+    }
+  } finally {
+    await session.query(`DROP TABLE IF EXISTS ${probeRef.qualified}, pg_temp.${PROBE_QUEUE}, pg_temp.${PROBE_HASHES}`)
   }
-  await tx.query(`ALTER TABLE ${probeRef.qualified} ADD COLUMN ${quoteIdent(PROBE_COLUMN)} ${probe.storage}(${Math.trunc(probe.dimensions)})`)
-  await tx.query(`ALTER TABLE ${probeRef.qualified} SET (toast_tuple_target = ${COMPACT_TOAST_TARGET})`)
-  await tx.query(`ANALYZE ${probeRef.qualified}`)
-  const text = textExpression(probeRef, 't', 1)
-  let t = performance.now()
-  const read = await tx.query<{ k: string; text: string; token: string }>(
-    `SELECT t.${quoteIdent(ref.key)}::text AS k, ${text.sql} AS text, md5(${text.sql}) AS token FROM ${probeRef.qualified} t ORDER BY t.${quoteIdent(ref.key)}`,
-    text.params,
-  )
-  const readMs = performance.now() - t
-  t = performance.now()
-  const vectors = await probe.encode(read.rows.map((r) => r.text))
-  const encodeMs = performance.now() - t
-  const before = await heapOnlyCounts(tx)
-  t = performance.now()
-  await writeVectors(
-    tx,
-    { ref: probeRef, generation: -1, physical: PROBE_COLUMN, storage: probe.storage, keyType },
-    read.rows.map((r, i) => ({ key: r.k, token: r.token, vector: vectors[i] as Float32Array })),
-  )
-  const writeMs = performance.now() - t
-  const after = await heapOnlyCounts(tx)
-  const updates = after.upd - before.upd
-  throw new ProbeDone({
-    rows: read.rows.length,
-    readMs,
-    encodeMs,
-    writeMs,
-    indexes: indexes.rows.map((i) => i.name),
-    ...(updates > 0 ? { heapOnlyShare: (after.hot - before.hot) / updates } : {}),
-  })
 }
 
-/** This transaction's own counters for the probe table (pg_stat_get_xact_*: visible before commit). */
-async function heapOnlyCounts(tx: Queryable): Promise<{ upd: number; hot: number }> {
-  const r = await tx.query<{ upd: number; hot: number }>(
-    `SELECT pg_stat_get_xact_tuples_updated(c.oid)::float8 AS upd, pg_stat_get_xact_tuples_hot_updated(c.oid)::float8 AS hot
+async function inTransaction<T>(session: Session, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  await session.query('BEGIN')
+  try {
+    const result = await fn(session)
+    await session.query('COMMIT')
+    return result
+  } catch (err) {
+    await session.query('ROLLBACK')
+    throw err
+  }
+}
+
+/**
+ * Updates of the probe table by this session: committed ones (pg_stat_get_*) are reported only
+ * when the session flushes its statistics, so read this backend's own pending counters, which
+ * pg_stat_get_xact_* returns outside a transaction block as what it accumulated since the last flush.
+ */
+async function updateCounts(session: Session): Promise<{ upd: number; hot: number }> {
+  const r = await session.query<{ upd: number; hot: number }>(
+    `SELECT (pg_stat_get_xact_tuples_updated(c.oid) + pg_stat_get_tuples_updated(c.oid))::float8 AS upd,
+            (pg_stat_get_xact_tuples_hot_updated(c.oid) + pg_stat_get_tuples_hot_updated(c.oid))::float8 AS hot
        FROM pg_class c WHERE c.oid = $1::regclass`,
     [`pg_temp.${quoteIdent(PROBE_TABLE)}`],
   )
