@@ -29,6 +29,8 @@ export interface ServerDeps {
 
 /** Routes anyone may call: probes must work without the token. */
 const OPEN_ROUTES = new Set(['/health'])
+/** Routes that report on the server rather than do work for a client. */
+const PROBES = new Set(['/health', '/metrics'])
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
@@ -67,8 +69,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const { ctx, router, pool, options, metrics, log } = deps
   const app = fastify({ bodyLimit: bodyLimitBytes(options), logger: false, return503OnClosing: true, forceCloseConnections: 'idle' })
   const authorized = options.apiKey ? bearerCheck(options.apiKey) : undefined
+  /** Work requests between arrival and response: what a graceful shutdown waits for. */
+  let inFlight = 0
+  metrics.gauge('embedform_serve_requests_in_flight', 'Requests received and not yet answered (probes excluded).', () => [{ labels: {}, value: inFlight }])
 
   app.addHook('onRequest', async (request, reply) => {
+    if (!PROBES.has(request.routeOptions.url ?? '')) {
+      inFlight++
+      reply.raw.once('close', () => inFlight--)
+    }
     if (authorized && !OPEN_ROUTES.has(request.routeOptions.url ?? '') && !authorized(request.headers.authorization)) {
       throw new ApiError(
         401,
@@ -119,6 +128,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     })
     return {
       status: collections.every((c) => c.status === 'ready') ? 'ok' : 'degraded',
+      inFlight,
       collections,
       models: pool.loaded.map((s) => ({ profile: s.profile.name, fingerprint: s.fingerprint, queued: s.depth })),
     }
