@@ -31,7 +31,7 @@ Concurrent requests are batched together up to --max-batch-tokens per encode cal
     port: Flags.integer({ char: 'p', description: 'Port to listen on; 0 picks a free one (printed once listening).', default: SERVE_DEFAULTS.port, min: 0, max: 65535 }),
     'poll-interval': seconds({ description: 'Seconds between reads of each collection\'s live generation from the store.', default: SERVE_DEFAULTS.pollIntervalMs / 1000 }),
     batching: Flags.boolean({ description: 'Batch texts of concurrent requests into one encode call (--no-batching encodes each request alone).', default: true, allowNo: true }),
-    'max-batch-tokens': Flags.integer({ description: 'Token budget of one encode call, summed over its texts.', default: SERVE_DEFAULTS.maxBatchTokens, min: 1 }),
+    'max-batch-tokens': Flags.integer({ description: 'Token budget of one encode call, counted padded: texts × the longest text.', default: SERVE_DEFAULTS.maxBatchTokens, min: 1 }),
     'max-queue': Flags.integer({ description: 'Texts (or rerank passages) that may wait per model before requests get 429.', default: SERVE_DEFAULTS.maxQueuedTexts, min: 1 }),
     'max-inputs': Flags.integer({ description: 'Inputs per embeddings request, documents per rerank request.', default: SERVE_DEFAULTS.maxInputs, min: 1 }),
     'max-input-chars': Flags.integer({ description: 'Characters per input text, query or document.', default: SERVE_DEFAULTS.maxInputChars, min: 1 }),

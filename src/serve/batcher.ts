@@ -1,7 +1,9 @@
 /**
  * Cross-request dynamic batching for one encoder. Requests queue their texts; a single consumer
  * takes as many queued texts of one kind as fit a token budget (text-embeddings-inference's
- * max-batch-tokens), encodes them in ONE encode call, and hands each request its vectors. While
+ * max-batch-tokens), encodes them in ONE encode call, and hands each request its vectors. The
+ * budget counts padded tokens (texts × the longest one), because the encoder pads each batch to
+ * its longest text: one 500-token outlier among short queries costs 500 tokens per text. While
  * a batch runs, new requests queue up and form the next batch, so 64 clients sending one text
  * each cost a few encode calls instead of 64. There is never more than one encode call in flight
  * on the encoder, whatever the number of concurrent requests.
@@ -98,14 +100,13 @@ export class EncodeBatcher {
       this.queuedTexts += texts.length
       if (!this.running) {
         this.running = true
-        // Started on the next turn, so requests arriving in the same tick share the first batch.
-        setImmediate(() => void this.consume())
+        void this.consume()
       }
     })
   }
 
   /** Seconds until the current queue has likely been worked off at the recent rate. */
-  retryAfterSeconds(): number {
+  private retryAfterSeconds(): number {
     return Math.min(60, Math.max(1, Math.ceil(this.queuedTexts / this.rate)))
   }
 
@@ -136,15 +137,16 @@ export class EncodeBatcher {
     if (!head) return undefined
     const kind = head.kind
     const slices: Slice[] = []
-    let budget = this.opts.maxBatchTokens
+    let longest = 0
     let taken = 0
+    const fits = (tokens: number) => (taken + 1) * Math.max(longest, tokens) <= this.opts.maxBatchTokens
     for (const entry of this.opts.crossRequest ? this.queue : [head]) {
       if (entry.kind !== kind) continue
       const from = entry.next
       let to = from
       // At least one text per batch, however long: a single text over budget still gets encoded.
-      while (to < entry.texts.length && (taken === 0 || (entry.tokens[to] ?? 0) <= budget)) {
-        budget -= entry.tokens[to] ?? 0
+      while (to < entry.texts.length && (taken === 0 || fits(entry.tokens[to] ?? 0))) {
+        longest = Math.max(longest, entry.tokens[to] ?? 0)
         to++
         taken++
       }
@@ -161,7 +163,15 @@ export class EncodeBatcher {
 
   private async consume(): Promise<void> {
     try {
-      for (let batch = this.take(); batch; batch = this.take()) await this.run(batch.kind, batch.slices)
+      for (;;) {
+        // onnxruntime-node runs session.run on the main thread, so requests that arrived during the
+        // last batch are still unread on their sockets: one turn of the event loop lets them queue
+        // up and join this batch instead of waiting for the next.
+        await new Promise((resolve) => setImmediate(resolve))
+        const batch = this.take()
+        if (!batch) break
+        await this.run(batch.kind, batch.slices)
+      }
     } finally {
       this.running = false
       for (const w of this.idleWaiters.splice(0)) w()

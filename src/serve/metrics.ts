@@ -97,7 +97,7 @@ export class ServeMetrics {
   readonly tokens = new Counter('embedform_serve_tokens_total', 'Tokens encoded (prefixes and special tokens included), by input type.')
   readonly texts = new Counter('embedform_serve_texts_total', 'Texts encoded, by input type.')
   readonly rejected = new Counter('embedform_serve_rejected_total', 'Requests refused before any work, by reason.')
-  readonly switches = new Counter('embedform_serve_generation_switches_total', 'Times a collection switched to another live generation.')
+  readonly switches = new Counter('embedform_serve_generation_switches_total', 'Models a collection switched to, the first one at start included.')
   readonly pollErrors = new Counter('embedform_serve_poll_errors_total', 'Failed reads of a collection\'s live state.')
   private readonly gauges: Gauge[] = []
 

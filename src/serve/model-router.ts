@@ -16,7 +16,6 @@ export type CollectionModel =
 
 /** The model one request uses, held until release() (a switch meanwhile does not pull it away). */
 export interface Route {
-  model: string
   slot: ModelSlot
   /** The generation's recorded fingerprint, or the profile's. */
   fingerprint: string
@@ -78,7 +77,7 @@ export class ModelRouter {
       throw new ApiError(503, 'server_error', m?.reason ?? `collection "${collection}" is still loading`, param, 'model_not_ready', this.retryAfter)
     }
     const slot = m.lease.slot
-    return { model: collection, slot, fingerprint: m.fingerprint, collection, generation: m.generation, release: slot.retain() }
+    return { slot, fingerprint: m.fingerprint, collection, generation: m.generation, release: slot.retain() }
   }
 
   async acquire(model: string, param: string | null = 'model'): Promise<Route> {
@@ -102,7 +101,7 @@ export class ModelRouter {
       pinned.catch(() => this.profiles.delete(model))
     }
     const slot = (await pinned).slot
-    return { model, slot, fingerprint: slot.fingerprint, release: slot.retain() }
+    return { slot, fingerprint: slot.fingerprint, release: slot.retain() }
   }
 
   /** Gives back every pinned model; they close once their last request finishes. */

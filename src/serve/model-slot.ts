@@ -4,8 +4,7 @@
  * pointer of a collection holds a reference, and so does every request that uses it, so after a
  * cutover the old model finishes what it accepted (drains) and closes once the last request is done.
  */
-import { fingerprint } from '../core/fingerprint.js'
-import { stableJson } from '../core/fingerprint.js'
+import { fingerprint, stableJson } from '../core/fingerprint.js'
 import type { Profile } from '../core/types.js'
 import type { Encoder, EncoderOptions, OpenEncoder, Reranker, RerankResult, TextKind } from '../encoder/types.js'
 import type { OpenReranker } from '../search/search.js'
@@ -47,7 +46,7 @@ export interface Embedded {
 export class ModelSlot {
   readonly key: string
   readonly fingerprint: string
-  readonly batcher: EncodeBatcher
+  private readonly batcher: EncodeBatcher
   private refs = 0
   private closed = false
   private reranker: Promise<Reranker> | undefined
@@ -90,10 +89,6 @@ export class ModelSlot {
     }
   }
 
-  get dimensions(): number {
-    return this.profile.dimensions
-  }
-
   /** Queued texts and rerank passages. */
   get depth(): number {
     return this.batcher.depth + this.rerankQueue.depth
@@ -125,14 +120,19 @@ export class ModelSlot {
   async rerank(query: string, passages: string[], topN: number, param: string | null, signal?: AbortSignal): Promise<RerankResult[]> {
     const settings = this.profile.reranker
     if (!settings) throw badRequest(`profile "${this.profile.name}" declares no reranker; add a \`reranker:\` section to it`, param, 'reranker_not_configured')
-    this.reranker ??= this.deps.openReranker(settings, {
-      ...this.deps.encoderOptions,
-      device: this.profile.device,
-      ...(this.profile.threads !== undefined ? { threads: this.profile.threads } : {}),
-      ...(this.profile.file ? { profileFile: this.profile.file } : {}),
-    })
-    // A failed load is not cached: the next request tries again.
-    this.reranker.catch(() => (this.reranker = undefined))
+    if (!this.reranker) {
+      const loading = this.deps.openReranker(settings, {
+        ...this.deps.encoderOptions,
+        device: this.profile.device,
+        ...(this.profile.threads !== undefined ? { threads: this.profile.threads } : {}),
+        ...(this.profile.file ? { profileFile: this.profile.file } : {}),
+      })
+      this.reranker = loading
+      // A failed load is not kept: the next request tries again.
+      loading.catch(() => {
+        if (this.reranker === loading) this.reranker = undefined
+      })
+    }
     const model = await this.reranker
     return this.rerankQueue.run(passages.length, () => model.rerank(query, passages, topN), signal)
   }

@@ -10,7 +10,10 @@ export interface ServeOptions {
    * (bench/serve.ts); cross-request batching is what makes concurrent single-text clients fast.
    */
   batching: boolean
-  /** Token budget of one encode call, summed over its texts (text-embeddings-inference's max-batch-tokens). */
+  /**
+   * Token budget of one encode call (text-embeddings-inference's max-batch-tokens), counted padded:
+   * texts × the longest text's tokens, since that is what the model computes on.
+   */
   maxBatchTokens: number
   /** Texts (or rerank passages) waiting per model before new requests get 429. */
   maxQueuedTexts: number

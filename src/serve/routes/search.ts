@@ -40,7 +40,7 @@ export function registerSearch(app: FastifyInstance, ctx: EngineContext, router:
     const state = await (await ctx.adapterFor(collection.store)).inspect(collection)
     const generation = selectGeneration(state, { kind: 'id', id })
     const lease = await pool.lease(generationProfile(generation, collection, config))
-    return { model: collection.name, slot: lease.slot, fingerprint: generation.fingerprint ?? lease.slot.fingerprint, collection: collection.name, generation, release: lease.release }
+    return { slot: lease.slot, fingerprint: generation.fingerprint ?? lease.slot.fingerprint, collection: collection.name, generation, release: lease.release }
   }
 
   app.post<{ Params: { name: string } }>('/v1/collections/:name/search', async (request, reply) => {

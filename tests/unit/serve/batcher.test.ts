@@ -59,6 +59,14 @@ describe('EncodeBatcher', () => {
     expect(enc.calls.map((c) => c.texts.length)).toEqual([2, 2, 2, 1])
   })
 
+  it('counts the budget padded: texts × the longest text', async () => {
+    const enc = strictEncoder()
+    const b = new EncodeBatcher(enc.encode, { ...opts, maxBatchTokens: 100 })
+    // 10 + 10 + 10 tokens would fit 100 summed, but padded to 40 the third text does not.
+    await b.submit(['s1', 'l2', 's3', 's4'], [10, 40, 10, 10], 'document')
+    expect(enc.calls.map((c) => c.texts)).toEqual([['s1', 'l2'], ['s3', 's4']])
+  })
+
   it('encodes a single text over the budget alone rather than never', async () => {
     const enc = strictEncoder()
     const b = new EncodeBatcher(enc.encode, { ...opts, maxBatchTokens: 5 })
