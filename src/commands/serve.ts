@@ -6,9 +6,11 @@ import { API_KEY_ENV, SERVE_DEFAULTS, type ServeEvent, type ServeOptions, startS
 import { renderServeEvent } from '../serve/render.js'
 
 const seconds = Flags.custom<number>({
-  parse: async (input) => {
+  parse: async (input, _ctx, opts) => {
     const n = Number(input)
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number of seconds, got "${input}"`)
+    if (!Number.isFinite(n) || n <= 0) {
+      throw inputError('E_USAGE', `--${opts.name} expects a positive number of seconds, got "${input}"`, { location: { path: `--${opts.name}` }, hint: `e.g. --${opts.name} 0.5` })
+    }
     return n
   },
 })

@@ -6,7 +6,6 @@
 import { inputError } from '../core/errors.js'
 import { openReranker } from '../encoder/index.js'
 import type { EngineContext } from '../plan/types.js'
-import type { OpenReranker } from '../search/search.js'
 import type { ServeListener } from './events.js'
 import { LiveFollower } from './live-follower.js'
 import { ServeMetrics } from './metrics.js'
@@ -20,8 +19,6 @@ export type { ServeEvent, ServeListener, GenerationRef } from './events.js'
 
 export interface Serving {
   url: string
-  /** Reads every collection's live state now instead of at the next poll. */
-  poll(): Promise<void>
   close(): Promise<void>
 }
 
@@ -29,8 +26,6 @@ export interface ServeDeps {
   onEvent?: ServeListener
   /** Where unexpected server errors are logged. */
   log?: (message: string) => void
-  /** Tests wrap the reranker; the CLI always uses the real one. */
-  openReranker?: OpenReranker
 }
 
 export async function startServe(ctx: EngineContext, options: ServeOptions, deps: ServeDeps = {}): Promise<Serving> {
@@ -39,7 +34,7 @@ export async function startServe(ctx: EngineContext, options: ServeOptions, deps
   const metrics = new ServeMetrics()
   const pool = new ModelPool({
     openEncoder: ctx.openEncoder,
-    openReranker: deps.openReranker ?? openReranker,
+    openReranker,
     ...(ctx.encoderOptions ? { encoderOptions: ctx.encoderOptions } : {}),
     options,
     metrics,
@@ -96,7 +91,6 @@ export async function startServe(ctx: EngineContext, options: ServeOptions, deps
   let closing: Promise<void> | undefined
   return {
     url,
-    poll: () => follower.pollOnce(),
     close() {
       closing ??= (async () => {
         await app.close()

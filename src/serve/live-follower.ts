@@ -37,8 +37,8 @@ export class LiveFollower {
     this.schedule()
   }
 
-  /** Reads every collection once now (between timer ticks too); errors are reported, not thrown. */
-  pollOnce(): Promise<void> {
+  /** Reads every collection once; errors are reported, not thrown. */
+  private pollOnce(): Promise<void> {
     this.polling ??= Promise.all(Object.values(this.ctx.config.collections).map((c) => this.followReporting(c)))
       .then(() => undefined)
       .finally(() => (this.polling = undefined))
