@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { createEngineContext } from '../cli/engine-context.js'
 import { inputError } from '../core/errors.js'
-import { API_KEY_ENV, SERVE_DEFAULTS, type ServeEvent, type ServeOptions, startServe } from '../serve/index.js'
+import { API_KEY_ENV, SERVE_DEFAULTS, openWorkerEncoder, type ServeEvent, type ServeOptions, startServe } from '../serve/index.js'
 import { renderServeEvent } from '../serve/render.js'
 
 const seconds = Flags.custom<number>({
@@ -69,7 +69,7 @@ Concurrent requests are batched together up to --max-batch-tokens per encode cal
     const ctx = await createEngineContext(flags.config, { log: (m) => this.note(m) })
     let serving
     try {
-      serving = await startServe(ctx, options, { onEvent: report, log: (m) => process.stderr.write(`${m}\n`) })
+      serving = await startServe(ctx, options, { onEvent: report, log: (m) => process.stderr.write(`${m}\n`), openEncoder: openWorkerEncoder })
     } catch (e) {
       await ctx.close()
       throw e

@@ -164,9 +164,9 @@ export class EncodeBatcher {
   private async consume(): Promise<void> {
     try {
       for (;;) {
-        // onnxruntime-node runs session.run on the main thread, so requests that arrived during the
-        // last batch are still unread on their sockets: one turn of the event loop lets them queue
-        // up and join this batch instead of waiting for the next.
+        // Requests whose bytes arrived during the last batch may still be unread on their sockets
+        // (always, when the encoder runs on this thread: onnxruntime-node's session.run blocks it):
+        // one turn of the event loop lets them queue up and join this batch.
         await new Promise((resolve) => setImmediate(resolve))
         const batch = this.take()
         if (!batch) break

@@ -5,6 +5,7 @@
  */
 import { inputError } from '../core/errors.js'
 import { openReranker } from '../encoder/index.js'
+import type { OpenEncoder } from '../encoder/types.js'
 import type { EngineContext } from '../plan/types.js'
 import type { ServeListener } from './events.js'
 import { LiveFollower } from './live-follower.js'
@@ -16,6 +17,7 @@ import { buildServer } from './server.js'
 
 export { SERVE_DEFAULTS, API_KEY_ENV, type ServeOptions } from './options.js'
 export type { ServeEvent, ServeListener, GenerationRef } from './events.js'
+export { openWorkerEncoder } from './worker-encoder.js'
 
 export interface Serving {
   url: string
@@ -26,6 +28,11 @@ export interface ServeDeps {
   onEvent?: ServeListener
   /** Where unexpected server errors are logged. */
   log?: (message: string) => void
+  /**
+   * How models are opened; default the context's (in this thread). The serve command passes
+   * openWorkerEncoder so encoding never blocks the event loop.
+   */
+  openEncoder?: OpenEncoder
 }
 
 export async function startServe(ctx: EngineContext, options: ServeOptions, deps: ServeDeps = {}): Promise<Serving> {
@@ -33,7 +40,7 @@ export async function startServe(ctx: EngineContext, options: ServeOptions, deps
   const log = deps.log ?? (() => undefined)
   const metrics = new ServeMetrics()
   const pool = new ModelPool({
-    openEncoder: ctx.openEncoder,
+    openEncoder: deps.openEncoder ?? ctx.openEncoder,
     openReranker,
     ...(ctx.encoderOptions ? { encoderOptions: ctx.encoderOptions } : {}),
     options,
