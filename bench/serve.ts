@@ -9,7 +9,8 @@
  *   with any real transformer.
  * Scenarios are interleaved (1, 8, 64 clients × on/off) so load from other processes drifts over
  * both modes alike. Prints one JSON object: texts/s, p50/p99 latency, mean texts per encode call,
- * and the speedup from batching at each concurrency.
+ * and the speedup from batching at each concurrency — next to the ceiling any batching server has
+ * on this machine: the encoder alone, in-process, in calls of 64 texts versus calls of one.
  *
  *   npm run build && npx vite-node bench/serve.ts
  *   BENCH_SECONDS=5 BENCH_CLIENTS=1,8,64 BENCH_WORDS=32 BENCH_MODELS=bert-tiny npx vite-node bench/serve.ts
@@ -19,7 +20,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
-import { percentile } from '../src/encoder/index.js'
+import type { Profile } from '../src/core/types.js'
+import { openEncoder, percentile } from '../src/encoder/index.js'
 import { ensureBuiltinModel } from '../src/models/index.js'
 import { loadPassages } from '../src/sample/spam-corpus.js'
 
@@ -171,13 +173,54 @@ async function run(url: string, clients: number): Promise<Scenario> {
   }
 }
 
+/** texts/s of the encoder alone in calls of `size` texts, for SECONDS / 2. */
+async function encoderRate(model: string, size: number): Promise<number> {
+  const shape = SHAPES[model]!
+  const profile: Profile = {
+    name: 'bench',
+    model: { source: await ensureBuiltinModel(model) },
+    dimensions: shape.dimensions,
+    pooling: shape.pooling as Profile['pooling'],
+    normalize: true,
+    maxTokens: 512,
+    prefixes: { query: '', document: '' },
+    device: 'cpu',
+    batchSize: shape.batchSize,
+    threads: THREADS,
+    index: { metric: 'cosine', storage: 'vector', pgvector: { type: 'none', m: 16, efConstruction: 64 }, opensearch: { engine: 'faiss', m: 16, efConstruction: 64 } },
+  }
+  const encoder = await openEncoder(profile)
+  try {
+    await encoder.encode(texts.slice(0, size), 'document')
+    let done = 0
+    const started = performance.now()
+    while (performance.now() - started < (SECONDS / 2) * 1000) {
+      const at = (done * 7) % Math.max(1, texts.length - size)
+      await encoder.encode(texts.slice(at, at + size), 'document')
+      done += size
+    }
+    return round(done / ((performance.now() - started) / 1000))
+  } finally {
+    await encoder.close()
+  }
+}
+
+/** Encoder alone, one call at a time: what batching can gain at most on this machine. */
+async function encoderCeiling(model: string): Promise<{ singleTextsPerSecond: number; batch64TextsPerSecond: number; ratio: number }> {
+  const single = await encoderRate(model, 1)
+  const batched = await encoderRate(model, 64)
+  return { singleTextsPerSecond: single, batch64TextsPerSecond: batched, ratio: round(batched / Math.max(single, 1e-9), 2) }
+}
+
 interface ModelResult {
   model: string
   batchSize: number
+  encoderCeiling: { singleTextsPerSecond: number; batch64TextsPerSecond: number; ratio: number }
   results: { clients: number; batching: Scenario; noBatching: Scenario; speedup: number }[]
 }
 
 async function benchModel(model: string): Promise<ModelResult> {
+  const ceiling = await encoderCeiling(model)
   const dir = await project(model)
   const batched = await startServer(dir, true)
   const alone = await startServer(dir, false)
@@ -195,7 +238,7 @@ async function benchModel(model: string): Promise<ModelResult> {
     await Promise.all([stopServer(batched), stopServer(alone)])
     rmSync(dir, { recursive: true, force: true })
   }
-  return { model: `builtin:${model}`, batchSize: SHAPES[model]!.batchSize, results }
+  return { model: `builtin:${model}`, batchSize: SHAPES[model]!.batchSize, encoderCeiling: ceiling, results }
 }
 
 const loadBefore = loadavg()
