@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import { inputError, type EmbedformError } from '../core/errors.js'
+import { indexSections, registryRevision, storeKinds, storePlugins } from '../store/registry.js'
 import { didYouMean } from './suggest.js'
 import { locate, type KeyPath, type YamlFile } from './yaml-file.js'
 
@@ -23,17 +24,48 @@ export function schemaPath(name: SchemaName): string {
   return resolve(packageRoot(), 'schemas', `${name}.schema.json`)
 }
 
-const validators = new Map<SchemaName, ValidateFunction>()
+const validators = new Map<SchemaName, { revision: number; validate: ValidateFunction }>()
+
+/**
+ * The schema file with every registered store plugin's rules put in: one branch per store kind
+ * under `stores`, one `index.<section>` per index section. The files in schemas/ hold only what
+ * is common to all stores, so a third-party store is validated as strictly as a built-in one.
+ */
+export function composedSchema(name: SchemaName): Record<string, any> {
+  const schema = JSON.parse(readFileSync(schemaPath(name), 'utf8')) as Record<string, any>
+  if (name === 'config') {
+    const store = schema.$defs.store
+    const kinds = storeKinds()
+    store.properties.kind = { ...store.properties.kind, enum: kinds }
+    store.discriminator = { propertyName: 'kind' }
+    store.oneOf = storePlugins().map((p) => ({ $ref: `#/$defs/store_${p.kind}` }))
+    for (const p of storePlugins()) {
+      schema.$defs[`store_${p.kind}`] = {
+        type: 'object',
+        description: p.description,
+        additionalProperties: false,
+        required: ['kind', ...(p.storeSchema.required ?? [])],
+        properties: { kind: { type: 'string', const: p.kind }, ...p.storeSchema.properties },
+      }
+    }
+  } else {
+    const index = schema.properties.index
+    for (const [section, rules] of indexSections()) index.properties[section] = rules.schema
+    index.additionalProperties = false
+  }
+  return schema
+}
 
 function validator(name: SchemaName): ValidateFunction {
+  const revision = registryRevision()
   let v = validators.get(name)
-  if (!v) {
+  if (!v || v.revision !== revision) {
     // strict: schema mistakes fail loudly; verbose: errors carry parentSchema for typo suggestions.
     const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true, discriminator: true, allowUnionTypes: true })
-    v = ajv.compile(JSON.parse(readFileSync(schemaPath(name), 'utf8')) as object)
+    v = { revision, validate: ajv.compile(composedSchema(name)) }
     validators.set(name, v)
   }
-  return v
+  return v.validate
 }
 
 /** Validates plain data read from `yf`; every error names file:line:column and the key path. */
@@ -116,10 +148,10 @@ function toError(e: ErrorObject, yf: YamlFile): EmbedformError {
     }
     case 'discriminator': {
       const p = e.params as { error: string; tag: string; tagValue: unknown }
-      const kinds = ((e.parentSchema as { oneOf?: { $ref: string }[] }).oneOf ?? []).map((b) => b.$ref.replace(/^#\/\$defs\/(\w+?)Store$/, '$1'))
+      const kinds = storeKinds()
       return inputError('E_SCHEMA_ENUM', `${p.tag} ${shown(p.tagValue)} is not a known store kind: expected ${kinds.join(' | ')}`, {
         location: at([...base, p.tag]),
-        hint: typeof p.tagValue === 'string' ? didYouMean(p.tagValue, kinds) : undefined,
+        hint: (typeof p.tagValue === 'string' ? didYouMean(p.tagValue, kinds) : undefined) ?? 'a third-party store is loaded with `plugins:` in embedding.config.yaml',
       })
     }
     case 'pattern': {

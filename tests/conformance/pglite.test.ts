@@ -7,7 +7,7 @@ import { PgliteDriver, PgvectorAdapter, plugin } from '../../plugins/pgvector/in
 import { fakeVector } from './fake-vectors.js'
 import { hnswCosine, testSpec } from './generation-spec.js'
 import { sqlHarness } from './sql-harness.js'
-import { conformanceSuite } from './suite.js'
+import { conformanceSuite } from '../../src/testing/index.js'
 
 let dir: string
 let driver: PgliteDriver

@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'vitest'
 import { plugin } from '../../plugins/pgvector/index.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
 import { sqlHarness } from './sql-harness.js'
-import { conformanceSuite } from './suite.js'
+import { conformanceSuite } from '../../src/testing/index.js'
 
 let db: TestDatabase
 

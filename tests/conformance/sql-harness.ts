@@ -1,6 +1,6 @@
 import type { Collection } from '../../src/core/types.js'
 import type { StoreAdapter } from '../../src/store/adapter.js'
-import type { Harness, SeedRow } from './suite.js'
+import type { Harness, SeedRow } from '../../src/testing/index.js'
 
 type Run = (sql: string, params?: unknown[]) => Promise<unknown>
 

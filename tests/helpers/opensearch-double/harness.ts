@@ -1,4 +1,4 @@
-import type { Harness, SeedRow } from '../../conformance/suite.js'
+import type { Harness, SeedRow } from '../../../src/testing/index.js'
 import { OpenSearchAdapter, OsHttp, STATE_INDEX, type OpenSearchAdapterOptions } from '../../../plugins/opensearch/index.js'
 import type { Collection } from '../../../src/core/types.js'
 
