@@ -1,10 +1,12 @@
 /**
  * In-memory StoreAdapter honouring the whole contract (generations, token guard, keyset pending,
- * journal, lock, cutover/rollback, brute-force search): the engine's unit-test store. The real
- * adapters (pgvector, opensearch) run the conformance suite; this one is a test double with
- * knobs for crashes (failOn), concurrent writes (beforePage) and write counting.
+ * per-generation freshness record and change queue, journal, lock, held-writes cutover, brute-force
+ * search): the engine's unit-test store. It passes the same conformance kit as the real adapters
+ * (tests/conformance/memory.test.ts) and adds knobs for crashes (failOn), concurrent writes
+ * (beforePage) and write counting.
  */
 import { createHash } from 'node:crypto'
+import { hostname } from 'node:os'
 import { failure, inputError } from '../../src/core/errors.js'
 import type { ProgressEvent } from '../../src/core/events.js'
 import { stableJson } from '../../src/core/fingerprint.js'
@@ -12,6 +14,9 @@ import type { Collection, Config, IndexSettings, Profile, VectorStorage } from '
 import type { EngineContext } from '../../src/plan/types.js'
 import type {
   AdapterCapabilities,
+  CutoverOptions,
+  CutoverResult,
+  Freshness,
   GenerationSpec,
   GenerationState,
   Hit,
@@ -27,6 +32,7 @@ import type {
   StoreAdapter,
   VectorRow,
   VerifyReport,
+  WriteOptions,
 } from '../../src/store/adapter.js'
 import { fakeOpenEncoder, type FakeEncoderOptions, type FakeEncoderStats } from './fake-encoder.js'
 import { makeProfile } from './profile.js'
@@ -43,7 +49,10 @@ interface MemGeneration {
   profileSnapshot: Profile | null
   createdAt: string
   index: IndexState | null
-  vectors: Map<RowKey, { vector: Float32Array; token: string }>
+  /** Each vector with the hash of the text it was made from (null: adopted, origin unknown). */
+  vectors: Map<RowKey, { vector: Float32Array; token: string | null }>
+  /** Keys the application inserted, edited or deleted since their vector was written. */
+  queue: Set<RowKey>
 }
 
 interface MemCollection {
@@ -58,35 +67,60 @@ type Method = keyof Omit<StoreAdapter, 'kind' | 'capabilities'>
 
 const tokenOf = (text: string): string => createHash('sha1').update(text).digest('hex').slice(0, 12)
 const hashOf = (v: unknown): string => createHash('sha256').update(stableJson(v)).digest('hex').slice(0, 16)
+/** The helpers name a collection as testCollection() does: `docs` is table `public.docs`. */
+const tableOf = (nameOrTarget: string): string => (nameOrTarget.includes('.') ? nameOrTarget : `public.${nameOrTarget}`)
 const compareKeys = (a: RowKey, b: RowKey): number =>
   typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0
 
 export class MemoryAdapter implements StoreAdapter {
-  readonly kind = 'pgvector' as const
+  readonly kind = 'pglite'
   readonly capabilities: AdapterCapabilities = { concurrentIndex: true, hybridSearch: false, inPlaceIndexRebuild: true, maxIndexDimensions: { vector: 2000, halfvec: 4000 } }
-  private readonly collections = new Map<string, MemCollection>()
+  /** Shared with adapters made by reopen(): one store, several connections. */
+  private readonly collections: Map<string, MemCollection>
   private readonly failures: { method: Method; after: number; times: number; calls: number }[] = []
   private readonly writes = new Map<string, number>()
   /** Every journal written, in order (null = cleared). */
   readonly journalLog: (Journal | null)[] = []
   /** Runs before each pending page is computed: the place to simulate application writes. */
   beforePage?: (collection: string, phase: PendingOptions['phase'], page: number) => void
+  private closed = false
 
+  constructor(collections: Map<string, MemCollection> = new Map()) {
+    this.collections = collections
+  }
+
+  /** Another adapter over the same in-memory store, as a second process would open it. */
+  reopen(): MemoryAdapter {
+    return new MemoryAdapter(this.collections)
+  }
+
+  /** Application inserts; queued for every generation, as a trigger would. */
   seed(collection: string, rows: { key: RowKey; text: string }[]): void {
-    const mc = this.mc(collection, true)
-    for (const r of rows) mc.rows.set(r.key, r.text)
+    const mc = this.mc(tableOf(collection), true)
+    for (const r of rows) this.applicationWrite(mc, r.key, r.text)
   }
 
   /** An application write: a new row, or new text for an existing one. */
   upsertRow(collection: string, key: RowKey, text: string): void {
-    this.mc(collection).rows.set(key, text)
+    this.applicationWrite(this.mc(tableOf(collection)), key, text)
+  }
+
+  /** An application delete. */
+  removeRow(collection: string, key: RowKey): void {
+    this.applicationWrite(this.mc(tableOf(collection)), key, undefined)
+  }
+
+  private applicationWrite(mc: MemCollection, key: RowKey, text: string | undefined): void {
+    if (text === undefined) mc.rows.delete(key)
+    else mc.rows.set(key, text)
+    for (const g of mc.generations.values()) g.queue.add(key)
   }
 
   /** A live generation embedform did not make (profile/fingerprint unknown), as found when adopting a table. */
   adoptLive(collection: string, opts: { dimensions: number; vector: (text: string) => Float32Array; indexed?: boolean }): void {
-    const mc = this.mc(collection)
-    const vectors = new Map<RowKey, { vector: Float32Array; token: string }>()
-    for (const [k, t] of mc.rows) vectors.set(k, { vector: opts.vector(t), token: tokenOf(t) })
+    const mc = this.mc(tableOf(collection))
+    const vectors = new Map<RowKey, { vector: Float32Array; token: string | null }>()
+    for (const [k, t] of mc.rows) vectors.set(k, { vector: opts.vector(t), token: null })
     mc.generations.set(1, {
       id: 1,
       status: 'live',
@@ -100,6 +134,7 @@ export class MemoryAdapter implements StoreAdapter {
       createdAt: new Date().toISOString(),
       index: opts.indexed ? { name: `${collection}_embedding_idx`, method: 'hnsw', valid: true, settingsHash: 'unknown' } : null,
       vectors,
+      queue: new Set(),
     })
     mc.live = 1
   }
@@ -115,11 +150,23 @@ export class MemoryAdapter implements StoreAdapter {
   }
 
   writeCounts(collection: string, g: number): number[] {
-    return [...this.mc(collection).rows.keys()].map((k) => this.writeCount(collection, g, k))
+    return [...this.mc(tableOf(collection)).rows.keys()].map((k) => this.writeCount(collection, g, k))
+  }
+
+  /** Everything held for a collection, as one string: the conformance kit's read-only check compares it. */
+  dump(collection: string): string {
+    const mc = this.collections.get(tableOf(collection))
+    if (!mc) return 'none'
+    const gens = [...mc.generations.values()].map((g) => ({
+      ...g,
+      vectors: [...g.vectors].map(([k, v]) => [k, Array.from(v.vector), v.token]),
+      queue: [...g.queue],
+    }))
+    return stableJson({ rows: [...mc.rows], live: mc.live, lock: mc.lock, journal: mc.journal, gens })
   }
 
   vectorOf(collection: string, g: number, key: RowKey): Float32Array | undefined {
-    return this.mc(collection).generations.get(g)?.vectors.get(key)?.vector
+    return this.mc(tableOf(collection)).generations.get(g)?.vectors.get(key)?.vector
   }
 
   private mc(name: string, create = false): MemCollection {
@@ -133,12 +180,13 @@ export class MemoryAdapter implements StoreAdapter {
   }
 
   private gen(c: Collection, g: number): MemGeneration {
-    const gen = this.mc(c.name).generations.get(g)
+    const gen = this.mc(c.target).generations.get(g)
     if (!gen) throw failure('E_GENERATION_MISSING', `generation g${g} of ${c.name} does not exist`, { location: { object: `generation g${g}` } })
     return gen
   }
 
   private maybeFail(method: Method): void {
+    if (this.closed) throw failure('E_ADAPTER_CLOSED', `memory adapter used after close() (${method})`)
     for (const f of this.failures) {
       if (f.method !== method || f.times <= 0) continue
       f.calls++
@@ -160,7 +208,8 @@ export class MemoryAdapter implements StoreAdapter {
       id: g.id,
       status: g.status,
       physical: this.physical(c, g),
-      profile: g.profile,
+      // Only an adopted generation has no recorded profile; the collection's adopted_profile names it.
+      profile: g.profile ?? c.adoptedProfile ?? null,
       fingerprint: g.fingerprint,
       model: g.model,
       dimensions: g.dimensions,
@@ -175,7 +224,7 @@ export class MemoryAdapter implements StoreAdapter {
 
   async inspect(c: Collection): Promise<LiveState> {
     this.maybeFail('inspect')
-    const mc = this.collections.get(c.name)
+    const mc = this.collections.get(c.target)
     if (!mc) {
       return { collection: c.name, exists: false, rows: 0, rowsExact: true, generations: [], live: null, lock: null, journal: null, version: hashOf(null) }
     }
@@ -199,9 +248,9 @@ export class MemoryAdapter implements StoreAdapter {
 
   async lock(c: Collection, holder: string): Promise<Release> {
     this.maybeFail('lock')
-    const mc = this.mc(c.name)
+    const mc = this.mc(c.target)
     if (mc.lock) throw failure('E_LOCK_HELD', `collection ${c.name} is locked by ${mc.lock.holder} since ${mc.lock.since}`)
-    const mine: LockInfo = { holder, since: new Date().toISOString() }
+    const mine: LockInfo = { holder, pid: process.pid, host: hostname(), since: new Date().toISOString() }
     mc.lock = mine
     return async () => {
       if (mc.lock === mine) mc.lock = null
@@ -210,7 +259,7 @@ export class MemoryAdapter implements StoreAdapter {
 
   async createGeneration(c: Collection, g: GenerationSpec): Promise<void> {
     this.maybeFail('createGeneration')
-    const mc = this.mc(c.name)
+    const mc = this.mc(c.target)
     if (mc.generations.has(g.id)) return
     mc.generations.set(g.id, {
       id: g.id,
@@ -225,22 +274,22 @@ export class MemoryAdapter implements StoreAdapter {
       createdAt: new Date().toISOString(),
       index: null,
       vectors: new Map(),
+      queue: new Set(),
     })
   }
 
   async *pending(c: Collection, generation: number, opts: PendingOptions): AsyncIterable<PendingRow[]> {
-    const mc = this.mc(c.name)
+    const mc = this.mc(c.target)
     const gen = this.gen(c, generation)
     let after: RowKey | undefined
     for (let page = 0; ; page++) {
       this.beforePage?.(c.name, opts.phase, page)
       this.maybeFail('pending')
-      const rows: PendingRow[] = [...mc.rows.entries()]
-        .filter(([k, text]) => {
-          if (after !== undefined && compareKeys(k, after) <= 0) return false
-          const v = gen.vectors.get(k)
-          return !v || (opts.phase === 'catchup' && v.token !== tokenOf(text))
-        })
+      if (opts.phase === 'catchup') this.consumeDeletes(mc, gen)
+      const candidates: [RowKey, string][] =
+        opts.phase === 'backfill' ? [...mc.rows.entries()].filter(([k]) => !gen.vectors.has(k)) : [...gen.queue].map((k) => [k, mc.rows.get(k)!] as [RowKey, string])
+      const rows: PendingRow[] = candidates
+        .filter(([k]) => after === undefined || compareKeys(k, after) > 0)
         .sort(([a], [b]) => compareKeys(a, b))
         .slice(0, opts.batchSize)
         .map(([key, text]) => ({ key, text, token: tokenOf(text) }))
@@ -250,23 +299,60 @@ export class MemoryAdapter implements StoreAdapter {
     }
   }
 
-  async write(c: Collection, generation: number, rows: VectorRow[]): Promise<void> {
+  /** A deleted row leaves the queue (and its vector goes) without ever being yielded. */
+  private consumeDeletes(mc: MemCollection, gen: MemGeneration): void {
+    for (const k of gen.queue) {
+      if (mc.rows.has(k)) continue
+      gen.queue.delete(k)
+      gen.vectors.delete(k)
+    }
+  }
+
+  async write(c: Collection, generation: number, rows: VectorRow[], opts: WriteOptions = {}): Promise<void> {
     this.maybeFail('write')
-    const mc = this.mc(c.name)
+    const mc = this.mc(c.target)
     const gen = this.gen(c, generation)
-    if (gen.status === 'live') throw failure('E_WRITE_LIVE', `refusing to write into live generation g${generation} of ${c.name}`)
+    if (gen.status === 'live' && !opts.live) throw failure('E_WRITE_LIVE', `refusing to write into live generation g${generation} of ${c.name}`)
+    this.store(c, mc, gen, rows)
+  }
+
+  private store(c: Collection, mc: MemCollection, gen: MemGeneration, rows: VectorRow[]): number {
     for (const r of rows) {
       if (r.vector.length !== gen.dimensions) {
-        throw inputError('E_DIMENSIONS', `vector for ${String(r.key)} has ${r.vector.length} dimensions, g${generation} holds ${gen.dimensions}`)
+        throw inputError('E_DIMENSIONS', `vector for ${String(r.key)} has ${r.vector.length} dimensions, g${gen.id} holds ${gen.dimensions}`)
       }
     }
+    let stored = 0
     for (const r of rows) {
       const text = mc.rows.get(r.key)
       if (text === undefined || (r.token !== undefined && r.token !== tokenOf(text))) continue
       gen.vectors.set(r.key, { vector: r.vector, token: tokenOf(text) })
-      const k = `${c.name}/${generation}/${String(r.key)}`
+      gen.queue.delete(r.key)
+      stored++
+      const k = `${c.name}/${gen.id}/${String(r.key)}`
       this.writes.set(k, (this.writes.get(k) ?? 0) + 1)
     }
+    return stored
+  }
+
+  private tally(mc: MemCollection, gen: MemGeneration): { fresh: number; stale: RowKey[]; missing: RowKey[]; unverified: number } {
+    const out = { fresh: 0, stale: [] as RowKey[], missing: [] as RowKey[], unverified: 0 }
+    for (const [k, text] of mc.rows) {
+      const v = gen.vectors.get(k)
+      if (!v) out.missing.push(k)
+      else if (v.token === null) out.unverified++
+      else if (v.token === tokenOf(text)) out.fresh++
+      else out.stale.push(k)
+    }
+    return out
+  }
+
+  async freshness(c: Collection, generation: number): Promise<Freshness> {
+    this.maybeFail('freshness')
+    const mc = this.mc(c.target)
+    const gen = this.gen(c, generation)
+    const t = this.tally(mc, gen)
+    return { generation, rows: mc.rows.size, fresh: t.fresh, stale: t.stale.length, missing: t.missing.length, unverified: t.unverified, queued: gen.queue.size, exact: true }
   }
 
   async buildIndex(c: Collection, generation: number, onProgress?: (done: number, total: number) => void, settings?: IndexSettings): Promise<void> {
@@ -274,11 +360,12 @@ export class MemoryAdapter implements StoreAdapter {
     const gen = this.gen(c, generation)
     if (settings) gen.indexSettings = settings
     const s = gen.indexSettings
+    // Follows the pgvector section, as the pglite store this double stands in for.
     if (!s || s.pgvector.type === 'none') {
       gen.index = null
       return
     }
-    gen.index = { name: `${c.name}_g${generation}_idx`, method: s.pgvector.type, valid: true, settingsHash: hashOf(s) }
+    gen.index = { name: `${c.name}_g${generation}_idx`, method: s.pgvector.type, valid: true, settingsHash: hashOf({ metric: s.metric, pgvector: s.pgvector }) }
     const total = gen.vectors.size
     onProgress?.(total, total)
   }
@@ -290,7 +377,7 @@ export class MemoryAdapter implements StoreAdapter {
 
   async verify(c: Collection, generation: number): Promise<VerifyReport> {
     this.maybeFail('verify')
-    const mc = this.mc(c.name)
+    const mc = this.mc(c.target)
     const gen = this.gen(c, generation)
     let populated = 0
     let wrongDimensions = 0
@@ -301,6 +388,11 @@ export class MemoryAdapter implements StoreAdapter {
       if (v.vector.length !== gen.dimensions) wrongDimensions++
     }
     const missing = mc.rows.size - populated
+    const t = this.tally(mc, gen)
+    // A stale row must be in the queue; a missing one too, once the generation was complete (a partial backfill's gaps are missing, not untracked).
+    const untracked = t.stale.filter((k) => !gen.queue.has(k)).length
+    let zeroVectors = 0
+    for (const [k, v] of gen.vectors) if (mc.rows.has(k) && v.vector.every((x) => x === 0)) zeroVectors++
     const sampleKeys = [...gen.vectors.keys()].filter((k) => mc.rows.has(k)).slice(0, 5)
     let selfFound = 0
     for (const k of sampleKeys) {
@@ -308,34 +400,74 @@ export class MemoryAdapter implements StoreAdapter {
       if (hits.some((h) => h.key === k)) selfFound++
     }
     const indexValid = gen.index ? gen.index.valid : null
+    const queuedMissing = t.missing.filter((k) => gen.queue.has(k)).length
     const problems = [
-      ...(missing > 0 ? [`${missing} rows missing`] : []),
+      ...(missing - queuedMissing > 0 ? [`${missing - queuedMissing} rows missing`] : []),
+      ...(untracked > 0 ? [`${untracked} stale rows the change queue does not hold`] : []),
       ...(wrongDimensions > 0 ? [`${wrongDimensions} vectors with wrong dimensions`] : []),
       ...(indexValid === false ? ['index invalid'] : []),
     ]
-    return { generation, total: mc.rows.size, populated, missing, wrongDimensions, indexValid, sample: { checked: sampleKeys.length, selfFound }, ok: problems.length === 0, problems }
+    // Exact search is the index here, so recall against it is 1 whenever there is an index.
+    const indexRecall = gen.index && sampleKeys.length > 0 ? 1 : null
+    return {
+      generation,
+      total: mc.rows.size,
+      populated,
+      missing,
+      stale: t.stale.length,
+      untracked,
+      zeroVectors,
+      wrongDimensions,
+      indexValid,
+      sample: { checked: sampleKeys.length, selfFound },
+      indexRecall,
+      ok: problems.length === 0,
+      problems,
+    }
   }
 
-  async cutover(c: Collection, generation: number): Promise<void> {
+  /**
+   * JavaScript runs one thing at a time: between the last pending check and the switch there is
+   * no await, so no application write can slip in. That is the double's write hold.
+   */
+  async cutover(c: Collection, generation: number, opts: CutoverOptions): Promise<CutoverResult> {
     this.maybeFail('cutover')
-    const mc = this.mc(c.name)
+    const mc = this.mc(c.target)
     const gen = this.gen(c, generation)
-    if (mc.live === generation) return
-    const prev = mc.live === null ? undefined : mc.generations.get(mc.live)
-    if (prev) prev.status = 'retained'
-    gen.status = 'live'
-    mc.live = generation
+    const started = performance.now()
+    this.consumeDeletes(mc, gen)
+    const pendingRows = (): PendingRow[] => {
+      const t = this.tally(mc, gen)
+      return [...t.stale, ...t.missing].sort(compareKeys).map((key) => ({ key, text: mc.rows.get(key)!, token: tokenOf(mc.rows.get(key)!) }))
+    }
+    let embedded = 0
+    let pending = pendingRows()
+    while (pending.length > 0 && opts.embed && embedded + pending.length <= opts.maxHeldRows) {
+      const vectors = await opts.embed(pending)
+      embedded += this.store(c, mc, gen, vectors)
+      pending = pendingRows()
+    }
+    if (pending.length > 0 && !opts.acceptStale) return { status: 'behind', pending: pending.length, heldMs: performance.now() - started }
+    const swapStarted = performance.now()
+    if (mc.live !== generation) {
+      const prev = mc.live === null ? undefined : mc.generations.get(mc.live)
+      if (prev) prev.status = 'retained'
+      gen.status = 'live'
+      mc.live = generation
+    }
+    const now = performance.now()
+    return { status: 'done', heldMs: now - started, swapMs: now - swapStarted, embeddedWhileHeld: embedded, leftStale: pending.length }
   }
 
   async dropGeneration(c: Collection, generation: number): Promise<void> {
     this.maybeFail('dropGeneration')
-    const mc = this.mc(c.name)
-    if (mc.live === generation) throw failure('E_DROP_LIVE', `refusing to drop live generation g${generation} of ${c.name}`)
+    const mc = this.mc(c.target)
+    if (mc.live === generation) throw failure('E_GENERATION_LIVE', `refusing to drop live generation g${generation} of ${c.name}`)
     mc.generations.delete(generation)
   }
 
   async search(c: Collection, generation: number, q: SearchQuery): Promise<Hit[]> {
-    const mc = this.mc(c.name)
+    const mc = this.mc(c.target)
     const gen = this.gen(c, generation)
     const scored: Hit[] = []
     for (const [key, { vector }] of gen.vectors) {
@@ -350,18 +482,20 @@ export class MemoryAdapter implements StoreAdapter {
 
   async readJournal(c: Collection): Promise<Journal | null> {
     this.maybeFail('readJournal')
-    const j = this.mc(c.name).journal
+    const j = this.mc(c.target).journal
     return j ? structuredClone(j) : null
   }
 
   async writeJournal(c: Collection, j: Journal | null): Promise<void> {
     this.maybeFail('writeJournal')
     // Persisted as JSON, like the real adapters do: nothing shared with the engine's object.
-    this.mc(c.name).journal = j ? (JSON.parse(JSON.stringify(j)) as Journal) : null
+    this.mc(c.target).journal = j ? (JSON.parse(JSON.stringify(j)) as Journal) : null
     this.journalLog.push(j ? (JSON.parse(JSON.stringify(j)) as Journal) : null)
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closed = true
+  }
 }
 
 export function testProfile(name: string, over: Partial<Profile> = {}): Profile {
