@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
-import { inputError, type EmbedformError } from '../core/errors.js'
+import { inputError, type EmbedformError, type ErrorLocation } from '../core/errors.js'
 import { indexSections, registryRevision, storeKinds, storePlugins } from '../store/registry.js'
 import { didYouMean } from './suggest.js'
 import { locate, type KeyPath, type YamlFile } from './yaml-file.js'
@@ -140,6 +140,7 @@ function toError(e: ErrorObject, yf: YamlFile): EmbedformError {
     }
     case 'enum':
     case 'const': {
+      if (base.length === 3 && base[0] === 'stores' && base[2] === 'kind') return unknownKind(e.data, at(base))
       const allowed = e.keyword === 'enum' ? ((e.params as { allowedValues: unknown[] }).allowedValues as unknown[]) : [(e.params as { allowedValue: unknown }).allowedValue]
       return inputError('E_SCHEMA_ENUM', `${shown(e.data)} is not allowed: expected ${allowed.map((a) => shown(a)).join(' | ')}`, {
         location: at(base),
@@ -148,11 +149,7 @@ function toError(e: ErrorObject, yf: YamlFile): EmbedformError {
     }
     case 'discriminator': {
       const p = e.params as { error: string; tag: string; tagValue: unknown }
-      const kinds = storeKinds()
-      return inputError('E_SCHEMA_ENUM', `${p.tag} ${shown(p.tagValue)} is not a known store kind: expected ${kinds.join(' | ')}`, {
-        location: at([...base, p.tag]),
-        hint: (typeof p.tagValue === 'string' ? didYouMean(p.tagValue, kinds) : undefined) ?? 'a third-party store is loaded with `plugins:` in embedding.config.yaml',
-      })
+      return unknownKind(p.tagValue, at([...base, p.tag]))
     }
     case 'pattern': {
       const pattern = String((e.params as { pattern: string }).pattern)
@@ -171,6 +168,15 @@ function toError(e: ErrorObject, yf: YamlFile): EmbedformError {
     default:
       return inputError('E_SCHEMA', `${e.message ?? 'invalid value'}`, { location: at(base) })
   }
+}
+
+/** The store-kind enum and the discriminator say the same thing; both say it this way. */
+function unknownKind(kind: unknown, location: ErrorLocation): EmbedformError {
+  const kinds = storeKinds()
+  return inputError('E_SCHEMA_ENUM', `kind ${JSON.stringify(kind)} is not a known store kind: expected ${kinds.join(' | ')}`, {
+    location,
+    hint: [typeof kind === 'string' ? didYouMean(kind, kinds) : undefined, 'a store from a plugin needs it listed under `plugins:` in embedding.config.yaml'].filter(Boolean).join('; '),
+  })
 }
 
 function article(type: string): string {

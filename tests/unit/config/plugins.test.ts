@@ -1,0 +1,129 @@
+import { basename } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { storeKinds } from '../../../src/store/registry.js'
+import { load, loadErrors, project } from './project.js'
+
+/** A third-party store plugin as a plain ES module: nothing imported from embedform at all. */
+const VECTRA_PLUGIN = `
+export const plugin = {
+  kind: 'vectra',
+  description: 'a store from outside the repository',
+  storeSchema: { required: ['endpoint'], properties: { endpoint: { type: 'string', minLength: 1 } } },
+  parseStore(e) {
+    if (!e.values.endpoint.startsWith('vectra://')) return [{ code: 'E_STORE_URL', message: 'endpoint must start with vectra://', path: 'endpoint' }]
+    return { name: e.name, kind: 'vectra', endpoint: e.values.endpoint }
+  },
+  collection: { target: 'table' },
+  index: {
+    section: 'vectra',
+    schema: { type: 'object', additionalProperties: false, properties: { graph: { type: 'integer', minimum: 2, maximum: 64 } } },
+    defaults: { graph: 8 },
+    parse: (s) => ({ graph: s.graph }),
+    validate: (p) => (p.get('dimensions') > 512 ? [{ code: 'E_INDEX_DIMENSIONS', message: 'vectra indexes at most 512 dims', path: 'dimensions' }] : []),
+    plan: (s) => ({ build: true, label: 'graph(' + s.vectra.graph + ')' }),
+  },
+  async create() { throw new Error('not opened in config tests') },
+}
+`
+
+const vectraConfig = (store = '    endpoint: vectra://localhost\n') => `version: 1
+plugins:
+  - ./vectra-plugin.js
+default_profile: small
+stores:
+  vec:
+    kind: vectra
+${store}collections:
+  docs:
+    store: vec
+    table: docs
+    key: id
+    text: body
+    vector: embedding
+`
+
+describe('store plugins named in `plugins:`', () => {
+  it('loads a plugin by relative path before validation: its store kind and index section are checked like built-ins', async () => {
+    const dir = project({ 'vectra-plugin.js': VECTRA_PLUGIN, 'embedding.config.yaml': vectraConfig(), 'profiles/small.yaml': 'extends: _base\nmodel: builtin:starter\ndimensions: 100\nindex:\n  vectra:\n    graph: 16\n' })
+    const config = await load(dir)
+    expect(storeKinds()).toContain('vectra')
+    expect(config.stores.vec).toEqual({ name: 'vec', kind: 'vectra', endpoint: 'vectra://localhost' })
+    expect(config.profiles.small!.index.vectra).toEqual({ graph: 16 })
+    // Every registered section is defaulted, so any store can read its own.
+    expect(config.profiles.small!.index.pgvector).toMatchObject({ type: 'hnsw', m: 16 })
+  })
+
+  it('reports a plugin store entry key it does not know, and its own value checks, at file:line', async () => {
+    const unknown = await loadErrors(project({ 'vectra-plugin.js': VECTRA_PLUGIN, 'embedding.config.yaml': vectraConfig('    endpoint: vectra://x\n    endpont: typo\n') }))
+    expect(unknown[0]).toMatchObject({ code: 'E_SCHEMA_UNKNOWN_KEY', location: { line: 9, path: 'stores.vec.endpont' } })
+    expect(unknown[0]!.hint).toMatch(/`endpoint`/)
+    const bad = await loadErrors(project({ 'vectra-plugin.js': VECTRA_PLUGIN, 'embedding.config.yaml': vectraConfig('    endpoint: http://x\n') }))
+    expect(bad[0]).toMatchObject({ code: 'E_STORE_URL', location: { line: 8, path: 'stores.vec.endpoint' } })
+  })
+
+  it("checks a profile's plugin section with the plugin's schema, at the profile's file:line", async () => {
+    const errors = await loadErrors(project({ 'vectra-plugin.js': VECTRA_PLUGIN, 'embedding.config.yaml': vectraConfig(), 'profiles/small.yaml': 'extends: _base\nmodel: builtin:starter\ndimensions: 100\nindex:\n  vectra:\n    graph: 1000\n' }))
+    expect(errors[0]).toMatchObject({ code: 'E_SCHEMA_RANGE', location: { line: 6, path: 'index.vectra.graph' } })
+    expect(basename(errors[0]!.location!.file!)).toBe('small.yaml')
+  })
+
+  it('names a plugin that cannot be found, at its line in `plugins:`', async () => {
+    const errors = await loadErrors(project({ 'embedding.config.yaml': 'version: 1\nplugins:\n  - embedform-store-nowhere\n' }))
+    expect(errors[0]).toMatchObject({ code: 'E_PLUGIN_NOT_FOUND', location: { line: 3, path: 'plugins.0' } })
+    expect(errors[0]!.hint).toMatch(/npm install embedform-store-nowhere/)
+  })
+
+  it('names the kinds it knows, and `plugins:`, for an unknown store kind', async () => {
+    const errors = await loadErrors(project({ 'embedding.config.yaml': 'version: 1\nstores:\n  q:\n    kind: qdrant\n' }))
+    expect(errors[0]).toMatchObject({ code: 'E_SCHEMA_ENUM', location: { line: 4, path: 'stores.q.kind' } })
+    expect(errors[0]!.message).toMatch(/expected pglite \| pgvector \| opensearch/)
+    expect(errors[0]!.hint).toMatch(/plugins:/)
+  })
+})
+
+describe('a profile valid for one store and invalid for another', () => {
+  const twoStores = `version: 1
+default_profile: big
+stores:
+  local:
+    kind: pglite
+    path: ./data
+  search:
+    kind: opensearch
+    node: http://localhost:9200
+collections:
+  docs:
+    store: local
+    table: docs
+    key: id
+    text: body
+    vector: embedding
+  hits:
+    store: search
+    alias: hits
+    key: id
+    text: body
+    vector: embedding
+`
+
+  it('is reported once per collection it does not suit, naming the collection and the store', async () => {
+    const errors = await loadErrors(project({ 'embedding.config.yaml': twoStores, 'profiles/big.yaml': 'model: builtin:starter\ndimensions: 3072\nindex:\n  storage: vector\n' }))
+    expect(errors.map((e) => e.code)).toEqual(['E_INDEX_DIMENSIONS'])
+    expect(errors[0]!.message).toMatch(/collection "docs" on store "local" \(pglite\)/)
+    expect(errors[0]).toMatchObject({ location: { line: 4, path: 'index.storage' } })
+  })
+
+  it('reports an OpenSearch-only rule for the OpenSearch collection alone', async () => {
+    const errors = await loadErrors(project({ 'embedding.config.yaml': twoStores, 'profiles/big.yaml': 'model: builtin:starter\ndimensions: 100\nindex:\n  opensearch:\n    space_type: l2\n' }))
+    expect(errors.map((e) => e.code)).toEqual(['E_INDEX_SPACE_TYPE'])
+    expect(errors[0]!.message).toMatch(/collection "hits" on store "search" \(opensearch\)/)
+  })
+
+  it('lets an OpenSearch-only configuration use more dimensions than pgvector can index', async () => {
+    const config = await load(
+      project({ 'embedding.config.yaml': twoStores.replace(/ {2}docs:[\s\S]*? {2}hits:/, '  hits:'), 'profiles/big.yaml': 'model: builtin:starter\ndimensions: 3072\nindex:\n  storage: vector\n' }),
+    )
+    expect(config.profiles.big!.dimensions).toBe(3072)
+    expect(Object.keys(config.collections)).toEqual(['hits'])
+  })
+})
