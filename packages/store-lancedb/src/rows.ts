@@ -27,7 +27,7 @@ export function rowText(c: Collection, row: Record<string, unknown>): string {
     const v = row[name]
     return v === null || v === undefined ? '' : String(v)
   }
-  if ('columns' in c.text) return c.text.columns.map(value).filter((s) => s !== '').join(c.text.separator)
+  if ('columns' in c.text) return c.text.columns.map(value).join(c.text.separator)
   return c.text.template.replace(/\{([^{}]*)\}/g, (_, name: string) => value(name))
 }
 
