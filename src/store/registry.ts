@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { inputError, type ErrorLocation } from '../core/errors.js'
+import { stableJson } from '../core/fingerprint.js'
 import type { StoreConfig } from '../core/types.js'
 import * as opensearch from '../../plugins/opensearch/rules.js'
 import * as pgvector from '../../plugins/pgvector/rules.js'
@@ -35,9 +37,10 @@ export function registerStorePlugin(plugin: StorePlugin): void {
   }
   const r = registry()
   const sharing = [...r.plugins.values()].find((p) => p.kind !== plugin.kind && p.index.section === plugin.index.section)
-  if (sharing && sharing.index.schema !== plugin.index.schema) {
+  // Compared by value: two copies of one package (a plugin bundling its own embedform) register equal rules.
+  if (sharing && stableJson([sharing.index.schema, sharing.index.defaults]) !== stableJson([plugin.index.schema, plugin.index.defaults])) {
     throw inputError('E_PLUGIN_INVALID', `store plugin "${plugin.kind}" redefines index section "${plugin.index.section}" of "${sharing.kind}"`, {
-      hint: 'kinds that share a section must share its rules object; pick another section name',
+      hint: 'kinds that share a section must share its schema and defaults; pick another section name',
     })
   }
   r.plugins.set(plugin.kind, plugin)
@@ -75,7 +78,10 @@ export async function loadPluginModule(specifier: string, baseDir: string, locat
   const isPath = specifier.startsWith('.') || isAbsolute(specifier)
   let resolved: string
   try {
-    resolved = isPath ? resolve(baseDir, specifier) : createRequire(join(baseDir, 'embedding.config.yaml')).resolve(specifier)
+    const from = createRequire(join(baseDir, 'embedding.config.yaml'))
+    const path = resolve(baseDir, specifier)
+    // A path to a package directory loads that package's entry, as its package.json names it.
+    resolved = !isPath ? from.resolve(specifier) : statSync(path, { throwIfNoEntry: false })?.isDirectory() ? from.resolve(path) : path
   } catch {
     throw inputError('E_PLUGIN_NOT_FOUND', `store plugin "${specifier}" is not installed where ${baseDir} can find it`, {
       ...(location ? { location } : {}),

@@ -1,6 +1,7 @@
 import type { Collection } from '../../src/core/types.js'
 import type { StoreAdapter } from '../../src/store/adapter.js'
 import type { Harness, SeedRow } from '../../src/testing/index.js'
+import { hnswCosine } from './generation-spec.js'
 
 type Run = (sql: string, params?: unknown[]) => Promise<unknown>
 
@@ -32,6 +33,7 @@ export async function sqlHarness(run: Run, adapter: StoreAdapter, closeAdapter: 
   return {
     adapter,
     collection,
+    index: { settings: hnswCosine, rebuilt: { ...hnswCosine, pgvector: { type: 'ivfflat', m: 16, efConstruction: 64, lists: 2 } } },
     seed: insertRows,
     insert: (row) => insertRows([row]),
     updateText: async (key, text) => {

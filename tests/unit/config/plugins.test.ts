@@ -67,6 +67,15 @@ describe('store plugins named in `plugins:`', () => {
     expect(basename(errors[0]!.location!.file!)).toBe('small.yaml')
   })
 
+  it('loads a plugin package by its directory path', async () => {
+    const dir = project({
+      'vendor/vectra/package.json': JSON.stringify({ name: 'vectra-store', type: 'module', main: './lib/plugin.js' }),
+      'vendor/vectra/lib/plugin.js': VECTRA_PLUGIN,
+      'embedding.config.yaml': vectraConfig().replace('./vectra-plugin.js', './vendor/vectra'),
+    })
+    expect((await load(dir)).stores.vec).toMatchObject({ kind: 'vectra' })
+  })
+
   it('names a plugin that cannot be found, at its line in `plugins:`', async () => {
     const errors = await loadErrors(project({ 'embedding.config.yaml': 'version: 1\nplugins:\n  - embedform-store-nowhere\n' }))
     expect(errors[0]).toMatchObject({ code: 'E_PLUGIN_NOT_FOUND', location: { line: 3, path: 'plugins.0' } })
