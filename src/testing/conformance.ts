@@ -548,6 +548,15 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       expect(caps.maxIndexDimensions.halfvec).toBeGreaterThanOrEqual(0)
     })
 
+    it('describes adoption only when something needs adopting', async (ctx) => {
+      if (!a.describeAdoption) return ctx.skip()
+      await h.seed(rows(3))
+      const state = await a.inspect(c)
+      const lines = await a.describeAdoption(c)
+      if (state.adoptable === undefined) expect(lines).toEqual([])
+      else for (const line of lines) expect(line).toMatch(/\S/)
+    })
+
     it('rebuilds only the index with new settings, keeping every vector fresh', async (ctx) => {
       if (!a.capabilities.inPlaceIndexRebuild || !h.index?.rebuilt) return ctx.skip()
       await h.seed(rows(30))

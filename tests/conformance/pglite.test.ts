@@ -25,7 +25,7 @@ afterAll(async () => {
 
 conformanceSuite('pgvector (PGlite)', async () => {
   const adapter = new PgvectorAdapter('pglite', driver, { ownsDriver: false })
-  return sqlHarness((sql, params) => driver.query(sql, params), adapter, () => adapter.close())
+  return sqlHarness((sql, params) => driver.query(sql, params), adapter, () => adapter.close(), async () => new PgvectorAdapter('pglite', driver, { ownsDriver: false }))
 })
 
 describe('PGlite specifics', () => {

@@ -15,5 +15,5 @@ afterAll(async () => {
 
 conformanceSuite('pgvector (native PostgreSQL)', async () => {
   const adapter = await plugin.create({ name: 'test', kind: 'pgvector', url: db.url }, { baseDir: process.cwd() })
-  return sqlHarness((sql, params) => db.pool.query(sql, params), adapter, () => adapter.close())
+  return sqlHarness((sql, params) => db.pool.query(sql, params), adapter, () => adapter.close(), () => plugin.create({ name: 'test', kind: 'pgvector', url: db.url }, { baseDir: process.cwd() }))
 })
