@@ -104,6 +104,8 @@ export function search(engine: Engine, query: string, opts: SearchOptions = {}):
 }
 
 export { loadConfig, resolveWithSources, type LoadOptions, type ProfileOverrides } from './config/index.js'
+export { openEncoder } from './encoder/index.js'
+export type { Encoder, EncoderOptions } from './encoder/types.js'
 export { registerStorePlugin, loadPluginModule, storeKinds } from './store/registry.js'
 export { renderPlan, readPlanFile, writePlanFile, planHasChanges } from './plan/index.js'
 export { EmbedformError, EmbedformErrors, formatError, isEmbedformError } from './core/errors.js'

@@ -32,7 +32,7 @@ export async function lanceHarness(): Promise<Harness & { dir: string; app: Conn
   let table: Table | undefined
   const ensure = async (dims?: number): Promise<Table> => {
     if (table) return table
-    const fields = [new arrow.Field('id', new arrow.Int64(), false), new arrow.Field('body', new arrow.Utf8(), true)]
+    const fields: Arrow.Field[] = [new arrow.Field('id', new arrow.Int64(), false), new arrow.Field('body', new arrow.Utf8(), true)]
     if (dims) fields.push(new arrow.Field('embedding', new arrow.FixedSizeList(dims, new arrow.Field('item', new arrow.Float32(), true)), true))
     table = await app.createEmptyTable(name, new arrow.Schema(fields))
     return table
