@@ -162,7 +162,7 @@ export class LanceDbAdapter implements StoreAdapter {
         id,
         status: live ? 'live' : record === null || record.wasLive ? 'retained' : 'building',
         physical: v.name,
-        profile: record?.profile ?? (live ? (c.adoptedProfile ?? null) : null),
+        profile: record?.profile ?? (record?.adopted || (!record && live) ? (c.adoptedProfile ?? null) : null),
         fingerprint: record?.fingerprint ?? null,
         model: record?.model ?? null,
         dimensions: v.dimensions,
@@ -193,7 +193,9 @@ export class LanceDbAdapter implements StoreAdapter {
     if (g.storage !== 'vector') throw inputError('E_STORAGE', `the LanceDB plugin stores float32 vectors, not ${g.storage}`, { hint: 'set index.storage: vector in the profile' })
     const t = await this.requireTable(c)
     const { vectors, names } = await this.columns(c, t)
-    if (vectors.some((v) => v.generation === g.id) && (await this.state.generations(c.target)).some((r) => r.id === g.id)) return
+    const records = await this.state.generations(c.target)
+    if (vectors.some((v) => v.generation === g.id) && records.some((r) => r.id === g.id)) return
+    await this.recordAdoption(c, t, vectors, records)
     const name = this.physical(c, g.id, false)
     if (!names.has(name)) {
       const meta = new Map([[GENERATION_KEY, String(g.id)]])
@@ -213,6 +215,30 @@ export class LanceDbAdapter implements StoreAdapter {
       createdAt: new Date().toISOString(),
       createdVersion: await t.version(),
       wasLive: false,
+    })
+  }
+
+  /**
+   * The application's own vector column (live, unstamped, no record) is remembered with the table
+   * version at which embedform first built next to it: a text edited after that makes its vector stale.
+   */
+  private async recordAdoption(c: Collection, t: Table, vectors: Column[], records: GenerationRecord[]): Promise<void> {
+    const own = vectors.find((v) => v.name === c.vector && !records.some((r) => r.id === v.generation))
+    if (!own) return
+    await this.state.putGeneration(c.target, {
+      id: own.generation!,
+      profile: null,
+      fingerprint: null,
+      model: null,
+      dimensions: own.dimensions,
+      storage: 'vector',
+      normalized: false,
+      indexSettings: null,
+      profileSnapshot: null,
+      createdAt: new Date().toISOString(),
+      createdVersion: await t.version(),
+      wasLive: true,
+      adopted: true,
     })
   }
 
@@ -270,8 +296,12 @@ export class LanceDbAdapter implements StoreAdapter {
         if (!r.hasVector) {
           out.missing.push(pending)
           if (created === null || created.get(String(r.key)) !== token) out.queuedMissing.add(String(r.key))
-        } else if (g.hashColumn === null) out.unverified++
-        else if (r.hash === token) out.fresh++
+        } else if (r.hash === null) {
+          // No recorded text. An adopted generation's vectors are of unknown origin: unverified until
+          // the text changes after adoption. In a generation embedform made, someone else wrote it.
+          if (g.record === null || (g.record.adopted && created?.get(String(r.key)) === token)) out.unverified++
+          else out.stale.push(pending)
+        } else if (r.hash === token) out.fresh++
         else out.stale.push(pending)
       }
     }
@@ -327,6 +357,8 @@ export class LanceDbAdapter implements StoreAdapter {
     }
     const keep = rows.filter((r) => current.has(String(r.key)) && (r.token === undefined || r.token === current.get(String(r.key))))
     if (keep.length === 0) return 0
+    // An adopted generation has no hash column until embedform first writes into it.
+    if (!(await t.schema()).fields.some((f) => f.name === `${column.name}__t`)) await t.addColumns([new arrow.Field(`${column.name}__t`, new arrow.Utf8(), true)])
     const schema = await t.schema()
     const keyField = schema.fields.find((f) => f.name === c.key)!
     const vectorField = schema.fields.find((f) => f.name === column.name)!

@@ -16,19 +16,22 @@ export const STATE_TABLE = '_embedform_state'
 
 export interface GenerationRecord {
   id: number
-  profile: string
-  fingerprint: string
-  model: string
+  /** null for the application's own column, adopted as g1 (no profile made it that embedform knows). */
+  profile: string | null
+  fingerprint: string | null
+  model: string | null
   dimensions: number
   storage: VectorStorage
   normalized: boolean
   indexSettings: IndexSettings | null
-  profileSnapshot: Profile
+  profileSnapshot: Profile | null
   createdAt: string
-  /** Table version right after the generation's columns were added: rows new or changed since are queued. */
+  /** Table version right after the generation's columns were added (adopted: when it was first seen): rows new or changed since are queued. */
   createdVersion: number
   /** Set at its first cutover: a generation that was live and is not any more is retained. */
   wasLive: boolean
+  /** The application's own vectors: unverified until a text changes after adoption. */
+  adopted?: boolean
 }
 
 const stateSchema = () => new arrow.Schema([new arrow.Field('id', new arrow.Utf8(), false), new arrow.Field('body', new arrow.Utf8(), false)])
