@@ -48,10 +48,10 @@ export function registerStorePlugin(plugin: StorePlugin): void {
 }
 
 /** Registers what a plugin module exports: `plugin`, `plugins`, or a default export of either. */
-export function registerModule(mod: StorePluginModule, from: string): StorePlugin[] {
+export function registerModule(mod: StorePluginModule, from: string, location?: ErrorLocation): StorePlugin[] {
   const found = pluginsOf(mod)
   if (found.length === 0) {
-    throw inputError('E_PLUGIN_INVALID', `${from} exports no store plugin`, { hint: 'export `plugin` (a StorePlugin) or `plugins` (a list) from the module' })
+    throw inputError('E_PLUGIN_INVALID', `${from} exports no store plugin`, { ...(location ? { location } : {}), hint: 'export `plugin` (a StorePlugin) or `plugins` (a list) from the module' })
   }
   for (const p of found) registerStorePlugin(p)
   return found
@@ -81,7 +81,9 @@ export async function loadPluginModule(specifier: string, baseDir: string, locat
     const from = createRequire(join(baseDir, 'embedding.config.yaml'))
     const path = resolve(baseDir, specifier)
     // A path to a package directory loads that package's entry, as its package.json names it.
-    resolved = !isPath ? from.resolve(specifier) : statSync(path, { throwIfNoEntry: false })?.isDirectory() ? from.resolve(path) : path
+    const stat = isPath ? statSync(path, { throwIfNoEntry: false }) : undefined
+    if (isPath && !stat) throw new Error(`${path} does not exist`)
+    resolved = !isPath ? from.resolve(specifier) : stat!.isDirectory() ? from.resolve(path) : path
   } catch {
     throw inputError('E_PLUGIN_NOT_FOUND', `store plugin "${specifier}" is not installed where ${baseDir} can find it`, {
       ...(location ? { location } : {}),
@@ -99,7 +101,7 @@ export async function loadPluginModule(specifier: string, baseDir: string, locat
       hint: `check that ${resolved} is a built ES module`,
     })
   }
-  const found = registerModule(mod, `store plugin "${specifier}"`)
+  const found = registerModule(mod, `store plugin "${specifier}"`, location)
   r.loaded.add(resolved)
   return found
 }

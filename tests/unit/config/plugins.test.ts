@@ -82,6 +82,13 @@ describe('store plugins named in `plugins:`', () => {
     expect(errors[0]!.hint).toMatch(/npm install embedform-store-nowhere/)
   })
 
+  it('names a missing plugin file, and a module that exports no store plugin, at their lines', async () => {
+    const missing = await loadErrors(project({ 'embedding.config.yaml': 'version: 1\nplugins:\n  - ./nowhere.js\n' }))
+    expect(missing[0]).toMatchObject({ code: 'E_PLUGIN_NOT_FOUND', location: { line: 3, path: 'plugins.0' } })
+    const empty = await loadErrors(project({ 'empty.js': 'export const nothing = 1\n', 'embedding.config.yaml': 'version: 1\nplugins:\n  - ./empty.js\n' }))
+    expect(empty[0]).toMatchObject({ code: 'E_PLUGIN_INVALID', location: { line: 3, path: 'plugins.0' } })
+  })
+
   it('names the kinds it knows, and `plugins:`, for an unknown store kind', async () => {
     const errors = await loadErrors(project({ 'embedding.config.yaml': 'version: 1\nstores:\n  q:\n    kind: qdrant\n' }))
     expect(errors[0]).toMatchObject({ code: 'E_SCHEMA_ENUM', location: { line: 4, path: 'stores.q.kind' } })
