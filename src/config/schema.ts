@@ -127,7 +127,9 @@ function toError(e: ErrorObject, yf: YamlFile): EmbedformError {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty)
       const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {})
-      return inputError('E_SCHEMA_UNKNOWN_KEY', `unknown key \`${key}\``, { location: at([...base, key], 'key'), hint: didYouMean(key, allowed) })
+      // Under `index:`, an unknown key is often a store plugin's section whose plugin is not loaded.
+      const section = base.length === 1 && base[0] === 'index' ? 'index sections come from store plugins: list the plugin under `plugins:` in embedding.config.yaml' : undefined
+      return inputError('E_SCHEMA_UNKNOWN_KEY', `unknown key \`${key}\``, { location: at([...base, key], 'key'), hint: [didYouMean(key, allowed), section].filter(Boolean).join('; ') || undefined })
     }
     case 'required': {
       const key = String((e.params as { missingProperty: string }).missingProperty)

@@ -67,6 +67,12 @@ describe('store plugins named in `plugins:`', () => {
     expect(basename(errors[0]!.location!.file!)).toBe('small.yaml')
   })
 
+  it('points at `plugins:` for a profile section of a store whose plugin is not loaded', async () => {
+    const errors = await loadErrors(project({ 'profiles/small.yaml': 'extends: _base\nmodel: builtin:starter\ndimensions: 100\nindex:\n  lancedb:\n    type: ivf_flat\n' }))
+    expect(errors[0]).toMatchObject({ code: 'E_SCHEMA_UNKNOWN_KEY', location: { line: 5, path: 'index.lancedb' } })
+    expect(errors[0]!.hint).toMatch(/plugins:/)
+  })
+
   it('loads a plugin package by its directory path', async () => {
     const dir = project({
       'vendor/vectra/package.json': JSON.stringify({ name: 'vectra-store', type: 'module', main: './lib/plugin.js' }),
