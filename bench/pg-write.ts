@@ -70,7 +70,7 @@ async function swapUnderLoad(db: TestDatabase, adapter: StoreAdapter) {
   await new Promise((r) => setTimeout(r, 500))
   const before = latencies.length
   const start = performance.now()
-  await adapter.cutover(collection, 2)
+  await adapter.cutover(collection, 2, { maxHeldRows: 0 })
   const cutoverMs = performance.now() - start
   await new Promise((r) => setTimeout(r, 500))
   stop = true
@@ -95,7 +95,7 @@ async function native() {
     await createDocsTable(db, 'docs', NATIVE_ROWS)
     await adapter.createGeneration(collection, testSpec(1, DIMS))
     const write = await timedWrite(adapter, 1)
-    await adapter.cutover(collection, 1)
+    await adapter.cutover(collection, 1, { maxHeldRows: 0 })
     await adapter.createGeneration(collection, testSpec(2, DIMS))
     await timedWrite(adapter, 2)
     const swap = await swapUnderLoad(db, adapter)

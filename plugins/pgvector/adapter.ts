@@ -5,6 +5,9 @@ import { stableJson } from '../../src/core/fingerprint.js'
 import type { Collection, IndexSettings, Metric, VectorStorage } from '../../src/core/types.js'
 import type {
   AdapterCapabilities,
+  CutoverOptions,
+  CutoverResult,
+  Freshness,
   GenerationSpec,
   GenerationState,
   Hit,
@@ -19,23 +22,19 @@ import type {
   StoreAdapter,
   VectorRow,
   VerifyReport,
+  WriteOptions,
 } from '../../src/store/adapter.js'
 import { columnFacts, indexFacts, tableFacts, type ColumnFacts, type IndexFacts } from './catalog.js'
-import { encodeCopyRows } from './copy-binary.js'
+import { changeRecord, changeRecordExists, forgetGeneration, installChangeRecord } from './changes.js'
 import { sqlState, type Driver, type Queryable } from './driver.js'
+import { consumeQueue, estimatedFreshness, exactCounts, queuePage, toPending } from './freshness.js'
 import { quoteIdent } from './identifiers.js'
 import { retryOnLockTimeout } from './retry.js'
 import { dependentViews, recreateView } from './views.js'
+import { compactUpdatedRows, restoreRowLayout } from './row-layout.js'
 import * as state from './state.js'
-import {
-  generationColumn,
-  indexName,
-  resolveTable,
-  textExpression,
-  triggerFunction,
-  triggerName,
-  type TableRef,
-} from './table-ref.js'
+import { generationColumn, indexName, resolveTable, textExpression, type TableRef } from './table-ref.js'
+import { writeVectors, type WriteTarget } from './write-path.js'
 
 export interface PgvectorAdapterOptions {
   /** maintenance_work_mem for index builds; HNSW builds are far faster when the graph fits. */
@@ -49,10 +48,9 @@ export interface PgvectorAdapterOptions {
 const DEFAULT_OPTIONS: PgvectorAdapterOptions = { maintenanceWorkMem: '512MB', lockTimeout: '2s', ownsDriver: true }
 const ADVISORY_CLASS = 0x656d62 // "emb": keeps embedform's advisory locks apart from the application's
 const EXACT_COUNT_BELOW = 100_000
-const SAMPLE_ROWS = 5
+/** Rows verify looks up: exact self-find on each, and the index's recall@SAMPLE_K against exact search. */
+const SAMPLE_ROWS = 20
 const SAMPLE_K = 10
-/** Search breadth for verify's self-lookups: wide enough that HNSW's approximation is not what fails them. */
-const VERIFY_EF_SEARCH = 100
 const MAX_DIMENSIONS: Record<VectorStorage, number> = { vector: 16_000, halfvec: 16_000 }
 
 const DISTANCE: Record<Metric, { op: string; opclass: string; score: (d: number) => number }> = {
@@ -85,6 +83,13 @@ function storeError(op: string, object: string, err: unknown): EmbedformError {
   const code = sqlState(err)
   const message = err instanceof Error ? err.message : String(err)
   return failure('E_STORE', `${op} failed: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, { location: { object }, cause: err })
+}
+
+/** A cutover that found more pending rows than it may embed while holding writes. */
+class HeldBehind extends Error {
+  constructor(readonly pending: number) {
+    super(`${pending} rows pending`)
+  }
 }
 
 /**
@@ -167,7 +172,21 @@ export class PgvectorAdapter implements StoreAdapter {
     const table = await tableFacts(this.driver, ref)
     if (!table) return
     const adopted = this.adoptedRecord(c, (await columnFacts(this.driver, table.oid)).get(c.vector))
-    if (adopted) await state.insertGeneration(this.driver, ref.collectionKey, adopted)
+    if (!adopted) return
+    await this.ddl(async (tx) => {
+      await state.insertGeneration(tx, ref.collectionKey, adopted)
+      await this.trackGenerations(tx, ref)
+    })
+  }
+
+  /** Points the change trigger at every generation the collection has now, under their current columns. */
+  private async trackGenerations(tx: Queryable, ref: TableRef): Promise<void> {
+    const gens = await state.readGenerations(tx, ref.collectionKey)
+    await installChangeRecord(
+      tx,
+      ref,
+      gens.map((g) => ({ id: g.id, physical: g.physical })),
+    )
   }
 
   async inspect(c: Collection): Promise<LiveState> {
@@ -344,8 +363,9 @@ export class PgvectorAdapter implements StoreAdapter {
         }
         await this.ddl(async (tx) => {
           await tx.query(`ALTER TABLE ${ref.qualified} ADD COLUMN IF NOT EXISTS ${quoteIdent(column)} ${spec.storage}(${spec.dimensions})`)
-          await this.installCatchupTrigger(tx, ref, spec.id, column)
           await state.insertGeneration(tx, ref.collectionKey, state.specRecord(spec, column, indexName(ref, spec.id)))
+          await this.trackGenerations(tx, ref)
+          await compactUpdatedRows(tx, ref)
         })
       },
       column,
@@ -362,45 +382,19 @@ export class PgvectorAdapter implements StoreAdapter {
     )
   }
 
-  /**
-   * A row whose text changes during the backfill loses its new-generation vector, so the
-   * catch-up pass re-embeds it. Rows inserted meanwhile are NULL in the new column anyway.
-   */
-  private async installCatchupTrigger(tx: Queryable, ref: TableRef, id: number, column: string): Promise<void> {
-    const fn = `embedform.${quoteIdent(triggerFunction(ref, id))}`
-    const changed = ref.textColumns.map((col) => `NEW.${quoteIdent(col)} IS DISTINCT FROM OLD.${quoteIdent(col)}`).join(' OR ')
-    await tx.query(
-      `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $body$
-       BEGIN
-         IF ${changed} THEN
-           NEW.${quoteIdent(column)} := NULL;
-         END IF;
-         RETURN NEW;
-       END
-       $body$`,
-    )
-    await tx.query(`DROP TRIGGER IF EXISTS ${quoteIdent(triggerName(ref, id))} ON ${ref.qualified}`)
-    await tx.query(
-      `CREATE TRIGGER ${quoteIdent(triggerName(ref, id))} BEFORE UPDATE OF ${ref.textColumns.map(quoteIdent).join(', ')}
-         ON ${ref.qualified} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
-    )
-  }
-
-  private async dropCatchupTrigger(tx: Queryable, ref: TableRef, id: number): Promise<void> {
-    await tx.query(`DROP TRIGGER IF EXISTS ${quoteIdent(triggerName(ref, id))} ON ${ref.qualified}`)
-    await tx.query(`DROP FUNCTION IF EXISTS embedform.${quoteIdent(triggerFunction(ref, id))}()`)
-  }
-
   async *pending(c: Collection, generation: number, opts: PendingOptions): AsyncIterable<PendingRow[]> {
     const ref = resolveTable(c)
     const g = await this.guard('pending', ref, () => this.requireGeneration(c, ref, generation))
+    if (opts.phase === 'catchup') {
+      yield* this.queued(ref, g, opts.batchSize)
+      return
+    }
     const text = textExpression(ref, 't', 1)
     const keyParam = text.params.length + 1
     const limitParam = text.params.length + 2
     const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, md5(${text.sql}) AS token FROM ${ref.qualified} t`
     const order = `ORDER BY t.${quoteIdent(ref.key)} LIMIT $${limitParam}`
     const nullCol = `t.${quoteIdent(g.physical)} IS NULL`
-    // Backfill and catch-up are the same scan: rows written meanwhile are NULL in the new column.
     let last: RowKey | null = null
     for (;;) {
       const r: { rows: { k: RowKey; text: string; token: string }[] } = await this.guard(`pending (${opts.phase})`, ref, () =>
@@ -418,43 +412,96 @@ export class PgvectorAdapter implements StoreAdapter {
     }
   }
 
-  async write(c: Collection, generation: number, rows: VectorRow[]): Promise<void> {
+  /**
+   * The generation's change queue, oldest first. Entries with nothing to embed (row deleted, or
+   * already fresh) are taken off here; the rest leave the queue when their vector is written.
+   */
+  private async *queued(ref: TableRef, g: state.GenerationRecord, batchSize: number): AsyncIterable<PendingRow[]> {
+    const keyType = await this.keyType(ref)
+    const rec = changeRecord(ref)
+    // A pass reads what is queued when it starts: edits queued later get a higher seq.
+    const end = await this.driver.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${rec.queue} WHERE g = $1`, [g.id])
+    const upTo = end.rows[0]?.seq
+    if (!upTo) return
+    let after = '0'
+    for (;;) {
+      const page = (await this.guard('pending (catchup)', ref, () => queuePage(this.driver, ref, g.id, g.physical, keyType, after, batchSize))).filter(
+        (r) => BigInt(r.seq) <= BigInt(upTo),
+      )
+      if (page.length === 0) return
+      after = page[page.length - 1]!.seq
+      await this.guard('pending (catchup)', ref, () =>
+        consumeQueue(
+          this.driver,
+          ref,
+          g.id,
+          page.filter((r) => r.k === null || r.fresh),
+        ),
+      )
+      const rows = toPending(page)
+      if (rows.length > 0) yield rows
+    }
+  }
+
+  private async keyType(ref: TableRef): Promise<string> {
+    const table = await this.requireTable(ref)
+    const keyType = (await columnFacts(this.driver, table.oid)).get(ref.key)?.type
+    if (!keyType) throw failure('E_COLUMN_MISSING', `key column ${ref.key} does not exist`, { location: { object: objectName(ref, ref.key) } })
+    return keyType
+  }
+
+  private async writeTarget(c: Collection, ref: TableRef, generation: number, opts: WriteOptions): Promise<WriteTarget & { dimensions: number }> {
+    const g = await this.requireGeneration(c, ref, generation)
+    if (g.status === 'live' && !opts.live) {
+      throw failure('E_WRITE_LIVE', `generation ${generation} is live; embedform writes the column the application reads only when syncing it`, {
+        location: { object: objectName(ref, g.physical) },
+        hint: 'keep the live generation fresh with `embedform sync`',
+      })
+    }
+    return { ref, generation, physical: g.physical, storage: g.storage, keyType: await this.keyType(ref), dimensions: g.dimensions }
+  }
+
+  async write(c: Collection, generation: number, rows: VectorRow[], opts: WriteOptions = {}): Promise<void> {
     if (rows.length === 0) return
     const ref = resolveTable(c)
     await this.guard('write', ref, async () => {
-      const g = await this.requireGeneration(c, ref, generation)
-      if (g.status === 'live') {
-        throw failure('E_WRITE_LIVE', `generation ${generation} is live; embedform never writes the column the application reads`, {
-          location: { object: objectName(ref, g.physical) },
-        })
-      }
-      const table = await this.requireTable(ref)
-      const keyType = (await columnFacts(this.driver, table.oid)).get(ref.key)?.type
-      if (!keyType) throw failure('E_COLUMN_MISSING', `key column ${ref.key} does not exist`, { location: { object: objectName(ref, ref.key) } })
-      const bad = rows.find((r) => r.vector.length !== g.dimensions)
-      if (bad) {
-        throw failure('E_DIMENSIONS', `vector for key ${bad.key} has ${bad.vector.length} dimensions, generation ${generation} holds ${g.dimensions}`, {
-          location: { object: objectName(ref, g.physical) },
-        })
-      }
-      const data = encodeCopyRows(rows.map((r) => ({ key: String(r.key), token: r.token ?? null, vector: r.vector })))
-      const text = textExpression(ref, 't', 1)
+      const target = await this.writeTarget(c, ref, generation, opts)
+      this.checkDimensions(ref, target, rows)
       await this.driver.transaction(async (tx) => {
         // A batch lost in a crash is simply pending again (resume re-embeds it), so it need not wait for fsync.
         await tx.query(`SET LOCAL synchronous_commit = off`)
-        await tx.query(`CREATE TEMP TABLE IF NOT EXISTS embedform_write (k text, token text, v vector) ON COMMIT DELETE ROWS`)
-        await tx.copyIn('embedform_write', ['k', 'token', 'v'], data)
-        // Without statistics the planner guesses the temp table's size and may join it by
-        // scanning the whole target table once per batch.
-        await tx.query('ANALYZE embedform_write')
-        // Token guard: a row whose text changed since pending() read it stays NULL for catch-up.
-        await tx.query(
-          `UPDATE ${ref.qualified} t SET ${quoteIdent(g.physical)} = w.v::${g.storage}
-             FROM embedform_write w
-            WHERE t.${quoteIdent(ref.key)} = w.k::${keyType} AND (w.token IS NULL OR md5(${text.sql}) = w.token)`,
-          text.params,
-        )
+        await writeVectors(tx, target, rows)
       })
+    })
+  }
+
+  private checkDimensions(ref: TableRef, target: WriteTarget & { dimensions: number }, rows: VectorRow[]): void {
+    const bad = rows.find((r) => r.vector.length !== target.dimensions)
+    if (bad) {
+      throw failure('E_DIMENSIONS', `vector for key ${bad.key} has ${bad.vector.length} dimensions, generation ${target.generation} holds ${target.dimensions}`, {
+        location: { object: objectName(ref, target.physical) },
+      })
+    }
+  }
+
+  async freshness(c: Collection, generation: number): Promise<Freshness> {
+    const ref = resolveTable(c)
+    return this.guard('freshness', ref, async () => {
+      const g = await this.requireGeneration(c, ref, generation)
+      const table = await this.requireTable(ref)
+      const tracked = (await state.stateExists(this.driver)) && (await changeRecordExists(this.driver, ref))
+      if (table.reltuples >= EXACT_COUNT_BELOW && tracked) {
+        const { rows, populated } = await this.counts(ref, table, [g.physical])
+        return estimatedFreshness(this.driver, ref, g.id, g.physical, await this.keyType(ref), { rows, populated: populated.get(g.physical) ?? 0 })
+      }
+      if (!tracked) {
+        // Adopted and never locked: no record yet, so every vector is unverified.
+        const exact = await this.exactCounts(ref, [g.physical])
+        const populated = exact.columns.get(g.physical) ?? 0
+        return { generation, rows: exact.total, fresh: 0, stale: 0, missing: exact.total - populated, unverified: populated, queued: 0, exact: true }
+      }
+      const n = await exactCounts(this.driver, ref, g.id, g.physical, g.storage, g.dimensions)
+      return { generation, rows: n.rows, fresh: n.fresh, stale: n.stale, missing: n.rows - n.populated, unverified: n.unverified, queued: n.queued, exact: true }
     })
   }
 
@@ -483,6 +530,7 @@ export class PgvectorAdapter implements StoreAdapter {
       const g = changed ? { ...recorded, indexSettings: settings, indexName: recorded.indexName ?? indexName(ref, recorded.id) } : recorded
       const table = await this.requireTable(ref)
       const name = g.indexName ?? indexName(ref, g.id)
+      if (this.driver.native) await this.cancelOrphanBuilds(name)
       const existing = (await indexFacts(this.driver, table.oid)).find((i) => i.name === name)
       if (existing?.valid && !changed) return
       const rows = (await this.exactCounts(ref, [g.physical])).columns.get(g.physical) ?? 0
@@ -508,6 +556,24 @@ export class PgvectorAdapter implements StoreAdapter {
       // Recorded only once the index matches them, so inspect never reports settings not yet built.
       if (changed) await state.setIndexSettings(this.driver, ref.collectionKey, g.id, settings, name)
     })
+  }
+
+  /**
+   * A killed apply does not stop its CREATE INDEX CONCURRENTLY on the server; the run that resumes
+   * (holding the migration lock, so no live build of ours can be among them) cancels such builds
+   * of this index and waits for them to end before dropping the INVALID index they leave.
+   */
+  private async cancelOrphanBuilds(name: string): Promise<void> {
+    const orphans = `SELECT pid FROM pg_stat_activity
+       WHERE pid <> pg_backend_pid() AND datname = current_database()
+         AND query ILIKE 'CREATE INDEX CONCURRENTLY%' AND strpos(query, $1) > 0`
+    const found = await this.driver.query<{ pid: number }>(orphans, [quoteIdent(name)])
+    if (found.rows.length === 0) return
+    await this.driver.query(`SELECT pg_terminate_backend(pid) FROM (${orphans}) o`, [quoteIdent(name)])
+    for (let i = 0; i < 100; i++) {
+      if ((await this.driver.query(orphans, [quoteIdent(name)])).rows.length === 0) return
+      await new Promise((r) => setTimeout(r, 100))
+    }
   }
 
   private pollIndexProgress(oid: number, onProgress: (done: number, total: number) => void): { stop(): void } {
@@ -542,51 +608,132 @@ export class PgvectorAdapter implements StoreAdapter {
     return this.guard('verify', ref, async () => {
       const g = await this.requireGeneration(c, ref, generation)
       const table = await this.requireTable(ref)
-      const col = quoteIdent(g.physical)
-      const counts = await this.driver.query<{ total: number; populated: number; wrong: number }>(
-        `SELECT count(*)::float8 AS total, count(${col})::float8 AS populated,
-                count(*) FILTER (WHERE vector_dims(${col}) <> $1)::float8 AS wrong
-           FROM ${ref.qualified}`,
-        [g.dimensions],
-      )
-      const { total = 0, populated = 0, wrong = 0 } = counts.rows[0] ?? {}
+      const tracked = (await state.stateExists(this.driver)) && (await changeRecordExists(this.driver, ref))
+      const n = tracked
+        ? await exactCounts(this.driver, ref, g.id, g.physical, g.storage, g.dimensions)
+        : { ...(await this.untrackedCounts(ref, g)), fresh: 0, stale: 0, unverified: 0, queued: 0 }
       const wantsIndex = g.indexSettings !== null && g.indexSettings.pgvector.type !== 'none'
       const index = (await indexFacts(this.driver, table.oid)).find((i) => i.name === (g.indexName ?? indexName(ref, g.id)))
       const indexValid = wantsIndex ? (index?.valid ?? false) : null
-      const sample = await this.driver.query<{ k: RowKey; v: string }>(
-        `SELECT ${quoteIdent(ref.key)} AS k, ${col}::text AS v FROM ${ref.qualified} WHERE ${col} IS NOT NULL ORDER BY random() LIMIT ${SAMPLE_ROWS}`,
-      )
-      let selfFound = 0
-      for (const row of sample.rows) if (await this.findsItself(ref, g, row.k, row.v)) selfFound++
+      const sample = await this.selfFind(ref, g, indexValid === true)
+      const missing = n.rows - n.populated
       const problems: string[] = []
-      const missing = total - populated
-      if (missing > 0) problems.push(`${missing} of ${total} rows have no vector in ${g.physical}`)
-      if (wrong > 0) problems.push(`${wrong} vectors in ${g.physical} do not have ${g.dimensions} dimensions`)
+      if (n.untracked > 0) problems.push(`${n.untracked} of ${n.rows} rows in ${g.physical} are missing or stale and not queued for catch-up`)
+      if (n.wrong > 0) problems.push(`${n.wrong} vectors in ${g.physical} do not have ${g.dimensions} dimensions`)
       if (indexValid === false) problems.push(index ? `index ${index.name} is INVALID` : `index ${g.indexName} is missing`)
-      if (selfFound < sample.rows.length) problems.push(`${sample.rows.length - selfFound} of ${sample.rows.length} sampled rows did not find themselves in their top ${SAMPLE_K}`)
+      if (sample.selfFound < sample.checked) {
+        problems.push(`${sample.checked - sample.selfFound} of ${sample.checked} sampled rows did not find themselves by exact search in their top ${SAMPLE_K}`)
+      }
       return {
         generation,
-        total,
-        populated,
+        total: n.rows,
+        populated: n.populated,
         missing,
-        wrongDimensions: wrong,
+        stale: n.stale,
+        untracked: n.untracked,
+        zeroVectors: n.zero,
+        wrongDimensions: n.wrong,
         indexValid,
-        sample: { checked: sample.rows.length, selfFound },
+        sample: { checked: sample.checked, selfFound: sample.selfFound },
+        indexRecall: sample.indexRecall,
         ok: problems.length === 0,
         problems,
       }
     })
   }
 
-  async cutover(c: Collection, generation: number): Promise<void> {
+  /** A table with no change record yet (adopted, never locked): every missing row is untracked. */
+  private async untrackedCounts(ref: TableRef, g: state.GenerationRecord) {
+    const col = quoteIdent(g.physical)
+    const norm = g.storage === 'halfvec' ? 'l2_norm' : 'vector_norm'
+    const r = await this.driver.query<{ rows: number; populated: number; wrong: number; zero: number }>(
+      `SELECT count(*)::float8 AS rows, count(${col})::float8 AS populated,
+              count(*) FILTER (WHERE vector_dims(${col}) <> $1)::float8 AS wrong,
+              count(*) FILTER (WHERE ${norm}(${col}) = 0)::float8 AS zero
+         FROM ${ref.qualified}`,
+      [g.dimensions],
+    )
+    const { rows = 0, populated = 0, wrong = 0, zero = 0 } = r.rows[0] ?? {}
+    return { rows, populated, wrong, zero, untracked: rows - populated }
+  }
+
+  /**
+   * Exact self-find (index scans off, so the approximate graph cannot fail it) on a random sample,
+   * and the index's recall@SAMPLE_K against that exact answer. Real corpora hold duplicate texts:
+   * an identical vector counts as the row finding itself, and ties at the k-th distance count as
+   * found. Zero vectors have no cosine direction and are counted by verify separately.
+   */
+  private async selfFind(ref: TableRef, g: state.GenerationRecord, indexed: boolean): Promise<{ checked: number; selfFound: number; indexRecall: number | null }> {
+    const col = quoteIdent(g.physical)
+    const norm = g.storage === 'halfvec' ? 'l2_norm' : 'vector_norm'
+    const sample = await this.driver.query<{ k: RowKey; v: string }>(
+      `SELECT ${quoteIdent(ref.key)} AS k, ${col}::text AS v FROM ${ref.qualified}
+        WHERE ${col} IS NOT NULL AND ${norm}(${col}) > 0 ORDER BY random() LIMIT ${SAMPLE_ROWS}`,
+    )
+    const { op } = DISTANCE[g.indexSettings?.metric ?? 'cosine']
+    const keyCol = quoteIdent(ref.key)
+    let selfFound = 0
+    let recalled = 0
+    let compared = 0
+    for (const row of sample.rows) {
+      const nearest = async (exact: boolean) =>
+        this.driver.transaction(async (tx) => {
+          if (exact) {
+            await tx.query(`SET LOCAL enable_indexscan = off`)
+            await tx.query(`SET LOCAL enable_bitmapscan = off`)
+          } else {
+            await tx.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.max(40, SAMPLE_K))])
+          }
+          const r = await tx.query<{ k: string; same: boolean; d: number }>(
+            `SELECT ${keyCol}::text AS k, (${col} = $1::${g.storage}) AS same, (${col} ${op} $1::${g.storage})::float8 AS d
+               FROM ${ref.qualified} WHERE ${col} IS NOT NULL ORDER BY ${col} ${op} $1::${g.storage} LIMIT ${SAMPLE_K}`,
+            [row.v],
+          )
+          return r.rows
+        })
+      const exact = await nearest(true)
+      const kth = exact[exact.length - 1]?.d ?? 0
+      if (exact.some((n) => n.k === String(row.k) || n.same)) selfFound++
+      else if (exact.length > 0 && (await this.tiesAt(g, row.v, kth))) selfFound++
+      if (indexed) {
+        const approx = new Set((await nearest(false)).map((n) => n.k))
+        recalled += exact.filter((n) => approx.has(n.k)).length
+        compared += exact.length
+      }
+    }
+    return { checked: sample.rows.length, selfFound, indexRecall: indexed && compared > 0 ? recalled / compared : null }
+  }
+
+  /** Whether the k-th exact neighbour is as close as the row's own vector: a tie that the LIMIT cut. */
+  private async tiesAt(g: state.GenerationRecord, vector: string, kth: number): Promise<boolean> {
+    const { op } = DISTANCE[g.indexSettings?.metric ?? 'cosine']
+    const r = await this.driver.query<{ d: number }>(`SELECT ($1::${g.storage} ${op} $1::${g.storage})::float8 AS d`, [vector])
+    const self = r.rows[0]?.d
+    return self !== undefined && kth <= self + 1e-6
+  }
+
+  async cutover(c: Collection, generation: number, opts: CutoverOptions): Promise<CutoverResult> {
     const ref = resolveTable(c)
-    await this.guard('cutover', ref, async () => {
+    return this.guard('cutover', ref, async () => {
       await this.persistAdoption(c, ref)
-      const target = await this.requireGeneration(c, ref, generation)
-      if (target.status === 'live') return
+      await this.requireGeneration(c, ref, generation)
       const table = await this.requireTable(ref)
-      await this.ddl(async (tx) => {
+      const keyType = await this.keyType(ref)
+      let heldAt = 0
+      let swapAt = 0
+      const swap = this.ddl(async (tx): Promise<CutoverResult> => {
+        // The hold: EXCLUSIVE waits for every open writing transaction to end and keeps new
+        // writes out, while readers (ACCESS SHARE) go on. From here the queue is complete.
+        await tx.query(`LOCK TABLE ${ref.qualified} IN EXCLUSIVE MODE`)
+        heldAt = performance.now()
         const gens = await state.readGenerations(tx, ref.collectionKey)
+        const target = gens.find((g) => g.id === generation)
+        if (!target) throw failure('E_GENERATION_MISSING', `generation ${generation} of ${ref.collectionKey} is not registered`, { location: { object: objectName(ref) } })
+        if (target.status === 'live') return { status: 'done', heldMs: 0, swapMs: 0, embeddedWhileHeld: 0, leftStale: 0 }
+        const write: WriteTarget = { ref, generation, physical: target.physical, storage: target.storage, keyType }
+        const drained = await this.drainHeld(tx, write, opts)
+        // Thrown to roll the transaction back, which releases the hold; caught below.
+        if (drained.behind !== null) throw new HeldBehind(drained.behind)
         const live = gens.find((g) => g.status === 'live')
         const columns = await columnFacts(tx, table.oid)
         const liveColumn = columns.get(ref.vector)
@@ -605,6 +752,7 @@ export class PgvectorAdapter implements StoreAdapter {
         const views = liveColumn ? await dependentViews(tx, table.oid, [liveColumn.attnum]) : []
         const lockOrder = [...views].reverse().map((v) => `${quoteIdent(v.schema)}.${quoteIdent(v.name)}`)
         await tx.query(`LOCK TABLE ${[...lockOrder, ref.qualified].join(', ')} IN ACCESS EXCLUSIVE MODE`)
+        swapAt = performance.now()
         for (const v of [...views].reverse()) await tx.query(`DROP VIEW ${quoteIdent(v.schema)}.${quoteIdent(v.name)}`)
         if (live && liveColumn) {
           const retired = generationColumn(ref, live.id)
@@ -613,11 +761,58 @@ export class PgvectorAdapter implements StoreAdapter {
         }
         await tx.query(`ALTER TABLE ${ref.qualified} RENAME COLUMN ${quoteIdent(target.physical)} TO ${quoteIdent(ref.vector)}`)
         await state.setGeneration(tx, ref.collectionKey, generation, 'live', ref.vector)
-        await this.dropCatchupTrigger(tx, ref, generation)
+        // The change trigger names each generation's column: point it at the new names.
+        await this.trackGenerations(tx, ref)
+        await restoreRowLayout(tx, ref)
         // Views bind to the physical column: recreate them from their text so they read the new one.
         for (const v of views) await recreateView(tx, v)
+        return { status: 'done', heldMs: 0, swapMs: 0, embeddedWhileHeld: drained.embedded, leftStale: drained.left }
       })
+      const result = await swap.catch((err: unknown) => {
+        if (err instanceof HeldBehind) return { status: 'behind' as const, pending: err.pending, heldMs: performance.now() - heldAt }
+        throw err
+      })
+      if (result.status !== 'done' || swapAt === 0) return result
+      const end = performance.now()
+      return { ...result, heldMs: end - heldAt, swapMs: end - swapAt }
     })
+  }
+
+  /**
+   * Under the hold: embeds the target's queued rows through opts.embed, at most maxHeldRows.
+   * `behind` is the number of rows pending when there are more than that (or no embed at all).
+   */
+  private async drainHeld(tx: Queryable, t: WriteTarget, opts: CutoverOptions): Promise<{ behind: number | null; embedded: number; left: number }> {
+    const pending = await this.heldPending(tx, t, opts.maxHeldRows + 1)
+    const canEmbed = opts.embed !== undefined && pending.length <= opts.maxHeldRows
+    if (!canEmbed && pending.length > 0 && !opts.acceptStale) {
+      const n = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${changeRecord(t.ref).queue} WHERE g = $1`, [t.generation])
+      return { behind: Math.max(pending.length, n.rows[0]?.n ?? 0), embedded: 0, left: 0 }
+    }
+    let embedded = 0
+    if (canEmbed && pending.length > 0 && opts.embed) embedded = await writeVectors(tx, t, await opts.embed(pending))
+    const left = (await this.heldPending(tx, t, Number.MAX_SAFE_INTEGER)).length
+    if (left > 0 && !opts.acceptStale) return { behind: left, embedded: 0, left: 0 }
+    return { behind: null, embedded, left }
+  }
+
+  /** Rows of the target's queue that still need a vector, up to `limit`; entries with nothing to do are consumed. */
+  private async heldPending(tx: Queryable, t: WriteTarget, limit: number): Promise<PendingRow[]> {
+    const out: PendingRow[] = []
+    let after = '0'
+    while (out.length < limit) {
+      const page = await queuePage(tx, t.ref, t.generation, t.physical, t.keyType, after, 1000)
+      if (page.length === 0) break
+      after = page[page.length - 1]!.seq
+      await consumeQueue(
+        tx,
+        t.ref,
+        t.generation,
+        page.filter((r) => r.k === null || r.fresh),
+      )
+      out.push(...toPending(page))
+    }
+    return out.slice(0, limit)
   }
 
   async dropGeneration(c: Collection, generation: number): Promise<void> {
@@ -634,32 +829,14 @@ export class PgvectorAdapter implements StoreAdapter {
       const name = g.indexName ?? indexName(ref, g.id)
       await this.driver.query(`DROP INDEX ${this.driver.native ? 'CONCURRENTLY ' : ''}IF EXISTS ${quoteIdent(ref.schema)}.${quoteIdent(name)}`)
       await this.ddl(async (tx) => {
-        await this.dropCatchupTrigger(tx, ref, generation)
-        await tx.query(`ALTER TABLE ${ref.qualified} DROP COLUMN IF EXISTS ${quoteIdent(g.physical)}`)
         await state.deleteGeneration(tx, ref.collectionKey, generation)
+        // The trigger watches every generation's column: let go of this one before dropping it.
+        await this.trackGenerations(tx, ref)
+        await forgetGeneration(tx, ref, generation)
+        await tx.query(`ALTER TABLE ${ref.qualified} DROP COLUMN IF EXISTS ${quoteIdent(g.physical)}`)
+        if (g.status === 'building') await restoreRowLayout(tx, ref)
       })
     })
-  }
-
-  /**
-   * Whether a row's own vector, searched through the generation's index, comes back in the top
-   * SAMPLE_K. Real corpora hold duplicate texts, and more identical vectors than SAMPLE_K push the
-   * row itself out of its own top list, so an identical twin counts as found.
-   */
-  private async findsItself(ref: TableRef, g: state.GenerationRecord, key: RowKey, vector: string): Promise<boolean> {
-    const { op } = DISTANCE[g.indexSettings?.metric ?? 'cosine']
-    const col = quoteIdent(g.physical)
-    const keyCol = quoteIdent(ref.key)
-    const r = await this.driver.transaction(async (tx) => {
-      await tx.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(VERIFY_EF_SEARCH)])
-      return tx.query<{ found: boolean | null }>(
-        `SELECT bool_or(n.k::text = $2 OR n.v = $1::${g.storage}) AS found
-           FROM (SELECT ${keyCol} AS k, ${col} AS v FROM ${ref.qualified}
-                  ORDER BY ${col} ${op} $1::${g.storage} LIMIT ${SAMPLE_K}) n`,
-        [vector, String(key)],
-      )
-    })
-    return r.rows[0]?.found === true
   }
 
   private async nearest(ref: TableRef, g: state.GenerationRecord, vector: string, k: number): Promise<Hit[]> {

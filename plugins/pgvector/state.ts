@@ -29,6 +29,10 @@ const STATE_DDL = [
     record jsonb NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
   )`,
+  `CREATE TABLE IF NOT EXISTS embedform.row_layout (
+    collection_key text PRIMARY KEY,
+    toast_tuple_target text
+  )`,
   `CREATE TABLE IF NOT EXISTS embedform.locks (
     collection_key text PRIMARY KEY,
     holder text NOT NULL,
@@ -55,7 +59,7 @@ export async function ensureState(q: Queryable): Promise<void> {
 export async function stateExists(q: Queryable): Promise<boolean> {
   const r = await q.query<{ present: boolean }>(
     `SELECT to_regclass('embedform.generations') IS NOT NULL AND to_regclass('embedform.journal') IS NOT NULL
-        AND to_regclass('embedform.locks') IS NOT NULL AS present`,
+        AND to_regclass('embedform.locks') IS NOT NULL AND to_regclass('embedform.row_layout') IS NOT NULL AS present`,
   )
   return r.rows[0]?.present === true
 }

@@ -5,7 +5,7 @@
 import { failure, isEmbedformError } from '../core/errors.js'
 import type { Collection } from '../core/types.js'
 import type { Encoder } from '../encoder/types.js'
-import type { PendingOptions, PendingRow, StoreAdapter, VectorRow } from '../store/adapter.js'
+import type { PendingOptions, PendingRow, StoreAdapter, VectorRow, WriteOptions } from '../store/adapter.js'
 import { throwIfAborted, withRetries } from './retry.js'
 
 export const WRITE_RETRIES = 3
@@ -17,6 +17,8 @@ export interface PumpArgs {
   encoder: Encoder
   phase: PendingOptions['phase']
   batchSize: number
+  /** `{ live: true }` for sync, which keeps the generation the application reads fresh. */
+  writeOptions?: WriteOptions
   retryBaseMs: number
   signal?: AbortSignal
   /** Called after each successful write with the rows handed to the store so far in this pump (the token guard may still skip some). */
@@ -37,7 +39,7 @@ export async function pump(args: PumpArgs): Promise<PumpResult> {
   let inflight: Promise<void> | undefined
 
   const write = (rows: VectorRow[]): Promise<void> =>
-    withRetries(() => adapter.write(collection, generation, rows), {
+    withRetries(() => adapter.write(collection, generation, rows, args.writeOptions), {
       retries: WRITE_RETRIES,
       baseMs: args.retryBaseMs,
       ...(args.signal ? { signal: args.signal } : {}),

@@ -9,12 +9,14 @@ import type { Encoder } from '../encoder/types.js'
 import type { CollectionPlan, EngineContext, PlanStep } from '../plan/types.js'
 import type { GenerationSpec, GenerationState, StoreAdapter } from '../store/adapter.js'
 import { pump } from './pump.js'
+import { DEFAULT_MAX_HOLD_MS, switchGeneration } from './switch.js'
 import type { ApplyOptions, GateResult } from './types.js'
 
-/** Catch-up passes before giving up: more means writes arrive faster than they are encoded. */
+/**
+ * Catch-up passes per round. Catch-up never has to reach an empty pass: whatever is still queued
+ * when a round ends is embedded by the cutover while it holds the application's writes.
+ */
 export const MAX_CATCHUP_PASSES = 10
-/** Verify attempts when the only problem is rows that arrived after the last catch-up pass. */
-const VERIFY_ATTEMPTS = 3
 
 export interface StepContext {
   ctx: EngineContext
@@ -28,6 +30,8 @@ export interface StepContext {
   stats: Record<string, number>
   /** Set by the quality-gate step so the result can carry it. */
   gate?: GateResult
+  /** Rows per second of the last encode pass (read, encode, write), for sizing the cutover's hold. */
+  rate?: number
 }
 
 function bump(stats: Record<string, number>, key: string, by: number): void {
@@ -68,6 +72,7 @@ function encoderOf(sc: StepContext): Encoder {
 
 async function encodePass(sc: StepContext, step: PlanStep, phase: 'backfill' | 'catchup', total: number | undefined): Promise<number> {
   let counted = 0
+  const started = performance.now()
   const res = await pump({
     adapter: sc.adapter,
     collection: sc.collection,
@@ -86,55 +91,52 @@ async function encodePass(sc: StepContext, step: PlanStep, phase: 'backfill' | '
     onRetry: (attempt, err) =>
       sc.emit({ type: 'log', level: 'warn', message: `write to g${step.generation} failed (${(err as Error).message}); retry ${attempt}` }),
   })
+  const seconds = (performance.now() - started) / 1000
+  if (res.found >= 50 && seconds > 0) sc.rate = res.found / seconds
   return res.found
 }
 
 /**
- * Catch-up passes until one finds nothing. A retained generation first gets a backfill-phase
- * pass: rows inserted while it was not live were never read by its backfill, and on some stores
- * the catch-up phase only looks at rows changed since then.
+ * Catch-up passes until one finds at most `enough` rows (0: nothing left) or the round's passes
+ * run out. A retained generation first gets a backfill-phase pass for rows that have no vector in
+ * it at all (an adopted generation's gaps), which its change queue never held.
  */
-async function catchUp(sc: StepContext, step: PlanStep, mustConverge: boolean): Promise<void> {
+async function catchUp(sc: StepContext, step: PlanStep, enough = 0): Promise<number> {
   if (sc.plan.change === 'cutover-retained' && step.kind === 'catch-up') await encodePass(sc, step, 'backfill', step.estimate.rows)
+  let found = 0
   for (let pass = 1; pass <= MAX_CATCHUP_PASSES; pass++) {
-    const found = await encodePass(sc, step, 'catchup', undefined)
+    found = await encodePass(sc, step, 'catchup', undefined)
     bump(sc.stats, 'catchUpPasses', 1)
-    if (found === 0) return
+    if (found <= enough) return found
   }
-  // The catch-up step before the index build only shrinks what is left; a steady trickle of
-  // application writes is normal there. The guarantee is enforced by the final catch-up that
-  // verify and cutover run, which must reach a pass that finds nothing.
-  if (!mustConverge) {
-    sc.emit({ type: 'log', level: 'info', message: `catch-up of g${step.generation}: writes still arriving after ${MAX_CATCHUP_PASSES} passes; verify runs the final catch-up` })
-    return
-  }
-  throw failure('E_CATCHUP_OUTPACED', `writes to ${sc.collection.target} outpace encoding: ${MAX_CATCHUP_PASSES} catch-up passes still found changed rows`, {
-    location: { object: `generation g${step.generation} of ${sc.collection.target}` },
-    hint: 'nothing readers see changed; run apply again in a quieter period, or raise throughput (device, batch size)',
-  })
+  sc.emit({ type: 'log', level: 'info', message: `catch-up of g${step.generation}: writes still arriving after ${MAX_CATCHUP_PASSES} passes; the cutover embeds the rest while it holds writes` })
+  return found
 }
 
 async function verify(sc: StepContext, step: PlanStep): Promise<void> {
   const isLive = (await sc.adapter.inspect(sc.collection)).live === step.generation
-  for (let attempt = 1; ; attempt++) {
-    // The final catch-up: rows written while the index was built must be embedded before verify.
-    if (!isLive) await catchUp(sc, step, true)
-    const report = await sc.adapter.verify(sc.collection, step.generation)
-    sc.emit({ type: 'log', level: 'info', message: `verify g${step.generation}: ${report.populated}/${report.total} rows, ${report.missing} missing, index ${report.indexValid === null ? 'none' : report.indexValid ? 'valid' : 'INVALID'}` })
-    if (report.ok) return
-    const onlyMissing = report.missing > 0 && report.wrongDimensions === 0 && report.indexValid !== false
-    // Rows missing from the live generation are the application's to write, not a failed rebuild.
-    if (onlyMissing && isLive) {
-      sc.emit({ type: 'log', level: 'warn', message: `${report.missing} rows have no vector in live generation g${step.generation}` })
-      return
-    }
-    if (!onlyMissing || attempt >= VERIFY_ATTEMPTS) {
-      throw failure('E_VERIFY_FAILED', `generation g${step.generation} of ${sc.collection.name} failed verification: ${report.problems.join('; ') || `${report.missing} rows missing`}`, {
-        location: { object: `generation g${step.generation} of ${sc.collection.target}` },
-        hint: 'nothing readers see changed; fix the problem and run apply again (it resumes)',
-      })
-    }
+  if (!isLive) await catchUp(sc, step)
+  const report = await sc.adapter.verify(sc.collection, step.generation)
+  const recall = report.indexRecall === null ? '' : `, index recall@10 ${report.indexRecall.toFixed(3)}`
+  sc.emit({
+    type: 'log',
+    level: 'info',
+    message: `verify g${step.generation}: ${report.populated}/${report.total} rows, ${report.missing} missing and ${report.stale} stale (queued for the cutover), ${report.zeroVectors} zero vectors, index ${report.indexValid === null ? 'none' : report.indexValid ? 'valid' : 'INVALID'}${recall}`,
+  })
+  if (report.zeroVectors > 0) {
+    sc.emit({ type: 'log', level: 'warn', message: `${report.zeroVectors} rows of g${step.generation} have all-zero vectors (empty or out-of-vocabulary text): no query finds them under cosine` })
   }
+  if (report.ok) return
+  const onlyUntracked = report.untracked > 0 && report.wrongDimensions === 0 && report.indexValid !== false && report.sample.selfFound === report.sample.checked
+  // Rows missing from the live generation are what `embedform sync` is for, not a failed rebuild.
+  if (onlyUntracked && isLive) {
+    sc.emit({ type: 'log', level: 'warn', message: `${report.untracked} rows have no current vector in live generation g${step.generation}; \`embedform sync ${sc.collection.name}\` embeds them` })
+    return
+  }
+  throw failure('E_VERIFY_FAILED', `generation g${step.generation} of ${sc.collection.name} failed verification: ${report.problems.join('; ')}`, {
+    location: { object: `generation g${step.generation} of ${sc.collection.target}` },
+    hint: 'nothing readers see changed; fix the problem and run apply again (it resumes)',
+  })
 }
 
 async function qualityGate(sc: StepContext, step: PlanStep): Promise<void> {
@@ -174,8 +176,31 @@ async function qualityGate(sc: StepContext, step: PlanStep): Promise<void> {
 async function cutover(sc: StepContext, step: PlanStep): Promise<void> {
   const state = await sc.adapter.inspect(sc.collection)
   if (state.live === step.generation) return
-  await catchUp(sc, step, true)
-  await sc.adapter.cutover(sc.collection, step.generation)
+  const res = await switchGeneration({
+    adapter: sc.adapter,
+    collection: sc.collection,
+    generation: step.generation,
+    encoder: encoderOf(sc),
+    maxHoldMs: sc.opts.maxHoldMs ?? DEFAULT_MAX_HOLD_MS,
+    acceptStale: false,
+    catchUp: async (enough) => {
+      await catchUp(sc, step, enough)
+      return sc.rate
+    },
+    onBehind: (attempt, pending, maxHeldRows) => {
+      bump(sc.stats, 'cutoverRetries', 1)
+      sc.emit({ type: 'log', level: 'info', message: `cutover attempt ${attempt}: ${pending} rows pending, more than the ${maxHeldRows} it may embed while holding writes; catching up again` })
+    },
+  })
+  bump(sc.stats, 'embeddedWhileHeld', res.embeddedWhileHeld)
+  bump(sc.stats, 'rowsWritten', res.embeddedWhileHeld)
+  sc.stats.heldMs = Math.round(res.heldMs)
+  sc.stats.swapMs = Math.round(res.swapMs)
+  sc.emit({
+    type: 'log',
+    level: 'info',
+    message: `cut over to g${step.generation}: application writes held ${Math.round(res.heldMs)} ms (${res.embeddedWhileHeld} rows embedded meanwhile), readers paused ${Math.round(res.swapMs)} ms for the swap`,
+  })
 }
 
 async function retainPrevious(sc: StepContext, step: PlanStep): Promise<void> {
@@ -203,7 +228,8 @@ export async function runStep(sc: StepContext, step: PlanStep): Promise<void> {
       return
     }
     case 'catch-up':
-      return catchUp(sc, step, false)
+      await catchUp(sc, step)
+      return
     case 'drop-index':
       return adapter.dropIndex(collection, step.generation)
     case 'build-index':

@@ -5,7 +5,7 @@
 import type { Collection, QualityGate } from '../core/types.js'
 import type { ChangeKind } from '../plan/types.js'
 import type { EngineContext } from '../plan/types.js'
-import type { GenerationState, GenerationStatus, Journal, LockInfo, StoreAdapter } from '../store/adapter.js'
+import type { Freshness, GenerationState, GenerationStatus, Journal, LockInfo, StoreAdapter } from '../store/adapter.js'
 
 export interface GateResult {
   passed: boolean
@@ -35,6 +35,8 @@ export interface ApplyOptions {
   gate?: GateRunner
   /** First backoff delay between write retries (doubles each retry). Default 500 ms. */
   retryBaseMs?: number
+  /** Longest the cutover may hold the application's writes to embed the last rows. Default 1000 ms. */
+  maxHoldMs?: number
 }
 
 export interface CollectionApplyResult {
@@ -63,8 +65,16 @@ export interface RollbackResult {
   to: number | null
   /** Set when rollback abandoned an apply that had not cut over yet. */
   abandoned?: { planId: string; generation: number }
-  /** Rows the target generation has no vector for (written while it was not live). */
+  /** Rows the target generation had no vector for (written while it was not live). */
   missing: number
+  /** Rows whose vector in the target was made from text that changed while it was not live. */
+  stale: number
+  /** Rows embedded with the target's profile by this rollback. */
+  reembedded: number
+  /** Rows left stale or missing (only with acceptStale). */
+  leftStale: number
+  /** Milliseconds the application's writes were held during the switch. */
+  heldMs?: number
   warnings: string[]
 }
 
@@ -93,6 +103,8 @@ export interface GenerationStatusEntry {
   total: number
   populated: number
   missing: number
+  /** Per-row freshness read from the store's record: fresh / stale / missing / unverified / queued. */
+  freshness: Freshness
   index: { name: string; method: string; valid: boolean } | null
   createdAt: string
 }

@@ -17,9 +17,11 @@ export function parseGeneration(value: string): number {
 }
 
 export default class Rollback extends BaseCommand {
-  static override description = `Make a retained generation live again: a metadata-only switch (column rename / alias swap), no re-embedding. Without --to, goes back to the generation that was live before the current one. If an apply is in flight and has not cut over yet, rollback abandons it.
+  static override description = `Make a retained generation live again: a column rename / alias swap, plus re-embedding exactly the rows that were inserted or edited while it was not live (with its own profile), so every row it serves is current. Without --to, goes back to the generation that was live before the current one. If an apply is in flight and has not cut over yet, rollback abandons it.
 
-Roll forward the same way: change the profile back in the configuration and \`embedform apply\` cuts over to the retained generation without re-embedding.`
+The last changed rows are embedded while the application's writes are held for at most --max-hold-ms (reads continue). A generation whose model embedform cannot load (adopted, unknown model) cannot be re-embedded: --accept-stale switches anyway and leaves those rows queued.
+
+Roll forward the same way: change the profile back in the configuration and \`embedform apply\` cuts over to the retained generation, re-embedding only the rows changed meanwhile.`
 
   static override examples = [
     '<%= config.bin %> rollback',
@@ -36,6 +38,8 @@ Roll forward the same way: change the profile back in the configuration and \`em
     collection: Flags.string({ description: 'Collection to roll back (required when several are configured).' }),
     to: Flags.string({ description: 'Generation to make live, e.g. g1 (default: the previously live one).' }),
     'auto-approve': Flags.boolean({ description: 'Roll back without asking for confirmation (required without a terminal).', default: false }),
+    'accept-stale': Flags.boolean({ description: 'Switch even if rows changed meanwhile cannot be re-embedded (the target\'s model is unknown); they stay stale and queued.', default: false }),
+    'max-hold-ms': Flags.integer({ description: 'Longest the application\'s writes may be held while the last changed rows are embedded.', default: 1000, min: 1 }),
   }
 
   async run(): Promise<void> {
@@ -54,7 +58,7 @@ Roll forward the same way: change the profile back in the configuration and \`em
           throw failure('E_CANCELLED', 'rollback cancelled; nothing was changed', { hint: 'answer `yes`, or pass --auto-approve' })
         }
       }
-      result = await rollback(ctx, collection, to === undefined ? {} : { to })
+      result = await rollback(ctx, collection, { ...(to === undefined ? {} : { to }), acceptStale: flags['accept-stale'], maxHoldMs: flags['max-hold-ms'] })
     } finally {
       await ctx.close()
     }
@@ -64,9 +68,11 @@ Roll forward the same way: change the profile back in the configuration and \`em
 
 function render(r: RollbackResult): string {
   const gen = (g: number | null) => (g === null ? 'none' : `g${g}`)
-  const lines = [`Rolled back ${r.collection}: ${gen(r.from)} → ${gen(r.to)} live (metadata only, nothing re-embedded).`]
+  const changed = r.stale + r.missing
+  const how = changed === 0 ? 'nothing re-embedded: no row changed while it was not live' : `${r.reembedded} row(s) re-embedded: ${r.stale} edited and ${r.missing} inserted while it was not live`
+  const held = r.heldMs === undefined ? '' : `; application writes held ${Math.round(r.heldMs)} ms`
+  const lines = [`Rolled back ${r.collection}: ${gen(r.from)} → ${gen(r.to)} live (${how}${held}).`]
   if (r.abandoned) lines.push(`Abandoned the apply in flight (plan ${r.abandoned.planId}, g${r.abandoned.generation}).`)
-  if (r.missing > 0) lines.push(`warning: ${r.missing} row(s) have no vector in ${gen(r.to)} (written while it was not live); \`embedform apply\` fills them.`)
   for (const w of r.warnings) lines.push(`warning: ${w}`)
   return lines.join('\n')
 }

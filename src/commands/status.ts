@@ -5,7 +5,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { createEngineContext } from '../cli/engine-context.js'
 
 export default class Status extends BaseCommand {
-  static override description = `Show what each collection holds right now, read from the store: the live generation with its profile and fingerprint (and whether that matches the configuration), every generation with total/populated/missing rows and index validity, who holds the migration lock, and an apply in flight.`
+  static override description = `Show what each collection holds right now, read from the store: the live generation with its profile and fingerprint (and whether that matches the configuration), every generation with its per-row freshness (fresh: vector made from the row's current text; stale: text changed since; missing: no vector; unverified: a vector embedform did not make, e.g. adopted; queued: changes waiting for catch-up or sync) and index validity, who holds the migration lock, and an apply in flight.`
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --collection docs', '<%= config.bin %> status --json']
 
@@ -45,7 +45,7 @@ function renderCollection(c: CollectionStatus): string {
   out.push(`  matches config: ${c.matchesConfig ? 'yes' : `no (${c.change})`}`)
   out.push(`  rows:           ${c.rows}${c.rowsExact ? '' : ' (estimate)'}`)
   if (c.generations.length > 0) {
-    const rows = [['GEN', 'STATUS', 'STORED AS', 'PROFILE', 'DIMS', 'TOTAL', 'POPULATED', 'MISSING', 'INDEX']]
+    const rows = [['GEN', 'STATUS', 'STORED AS', 'PROFILE', 'DIMS', 'ROWS', 'FRESH', 'STALE', 'MISSING', 'UNVERIFIED', 'QUEUED', 'INDEX']]
     for (const g of c.generations) {
       rows.push([
         `g${g.id}`,
@@ -53,13 +53,21 @@ function renderCollection(c: CollectionStatus): string {
         g.physical,
         g.profile ?? '-',
         String(g.dimensions),
-        String(g.total),
-        String(g.populated),
-        String(g.missing),
+        String(g.freshness.rows),
+        String(g.freshness.fresh),
+        String(g.freshness.stale),
+        String(g.freshness.missing),
+        String(g.freshness.unverified),
+        String(g.freshness.queued),
         g.index ? `${g.index.method} ${g.index.valid ? 'valid' : 'INVALID'}` : 'none',
       ])
     }
     out.push('  generations:', ...table(rows).map((l) => `    ${l}`))
+    if (c.generations.some((g) => !g.freshness.exact)) out.push('                  (freshness estimated from statistics and the change queue on this large table)')
+    const live = c.generations.find((g) => g.status === 'live')
+    if (live && live.freshness.stale + live.freshness.missing > 0) {
+      out.push(`                  ${live.freshness.stale + live.freshness.missing} live rows have no current vector: \`embedform sync ${c.collection}\` embeds them`)
+    }
   }
   out.push(`  lock:           ${c.lock ? `held by ${c.lock.holder} since ${c.lock.since}` : 'free'}`)
   if (c.journal) {

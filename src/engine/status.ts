@@ -9,7 +9,9 @@ export async function status(ctx: EngineContext, collections?: string[]): Promis
   const out: CollectionStatus[] = []
   for (const c of selectCollections(ctx, collections)) {
     const profile = desiredProfile(ctx, c)
-    const state = await (await ctx.adapterFor(c.store)).inspect(c)
+    const adapter = await ctx.adapterFor(c.store)
+    const state = await adapter.inspect(c)
+    const freshness = new Map(await Promise.all(state.generations.map(async (g) => [g.id, await adapter.freshness(c, g.id)] as const)))
     const cls = classify(c, profile, state, ctx.config)
     const live = cls.live
     out.push({
@@ -35,6 +37,7 @@ export async function status(ctx: EngineContext, collections?: string[]): Promis
           total: state.rows,
           populated: g.populated,
           missing: Math.max(0, state.rows - g.populated),
+          freshness: freshness.get(g.id)!,
           index: g.index ? { name: g.index.name, method: g.index.method, valid: g.index.valid } : null,
           createdAt: g.createdAt,
         })),

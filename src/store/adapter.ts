@@ -132,7 +132,8 @@ export interface PendingOptions {
   /**
    * backfill: every row without a vector in the generation, keyset order.
    * catchup: the generation's change queue: rows inserted, edited or deleted since their vector
-   * was written (cost proportional to the changes, never a scan of the whole collection). A
+   * was written (cost proportional to the changes, never a scan of the whole collection). One
+   * pass reads what was queued when it started, so a pass ends however fast writes arrive. A
    * deleted row is consumed from the queue by the adapter itself and never yielded.
    */
   phase: 'backfill' | 'catchup'

@@ -169,21 +169,29 @@ describe('migration on native PostgreSQL through the CLI', () => {
     expect(settled.code, settled.stderr).toBe(0)
   })
 
-  it('rolls back and forward without re-embedding, then gc drops the retained generation', async () => {
+  it('rolls back and forward re-embedding exactly the rows changed meanwhile, then gc drops the retained generation', async () => {
     const migrated = await statusOf()
     const g1 = migrated.generations.find((g: any) => g.id === 1)
     expect(migrated.live.generation).toBe(2)
     expect(g1.status).toBe('retained')
+    // The writer inserted and edited rows while g2 was being built and went live: g1 missed them.
+    expect(g1.freshness.stale + g1.freshness.missing).toBeGreaterThan(0)
 
     const back = await cli(['rollback', '--auto-approve', '--json'])
     expect(back.code, back.stderr + back.stdout).toBe(0)
-    expect(JSON.parse(back.stdout)).toMatchObject({ from: 2, to: 1 })
+    const rolledBack = JSON.parse(back.stdout)
+    expect(rolledBack).toMatchObject({ from: 2, to: 1, leftStale: 0 })
+    expect(rolledBack.reembedded).toBe(rolledBack.stale + rolledBack.missing)
+    expect(rolledBack.missing).toBeGreaterThan(0)
     const rolled = await statusOf()
     expect(rolled.live.generation).toBe(1)
     expect(rolled.matchesConfig).toBe(false)
-    // The rows written during the migration never had a g1 vector: rollback says so instead of hiding it.
-    expect(rolled.generations.find((g: any) => g.id === 1).missing).toBeGreaterThan(0)
+    expect(rolled.generations.find((g: any) => g.id === 1).freshness).toMatchObject({ stale: 0, missing: 0 })
+    // Verified in the data: every live vector is the starter profile's encoding of the row's current text.
+    await expectEmbeddedWith('embedding', 'starter')
 
+    // Edits while g1 is live leave g2 stale for those rows: rolling forward re-embeds exactly them.
+    const edited = await db.sql<{ id: number }>(`UPDATE docs SET body = body || ' (edited after the rollback)' WHERE id % 97 = 0 RETURNING id`)
     const forward = await cli(['plan', '--json', '--no-measure'])
     expect(forward.code, forward.stderr).toBe(0)
     const plan = JSON.parse(forward.stdout)
@@ -192,7 +200,7 @@ describe('migration on native PostgreSQL through the CLI', () => {
 
     const apply = await cli(['apply', '--auto-approve', '--json'])
     expect(apply.code, apply.stderr + apply.stdout).toBe(0)
-    expect(result(apply.stdout).collections[0]).toMatchObject({ generation: 2, rowsWritten: 0 })
+    expect(result(apply.stdout).collections[0]).toMatchObject({ generation: 2, rowsWritten: edited.length })
     const restored = await statusOf()
     expect(restored).toMatchObject({ matchesConfig: true, live: { generation: 2 } })
     await expectEmbeddedWith('embedding', 'passage')

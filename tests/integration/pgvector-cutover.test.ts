@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Collection } from '../../src/core/types.js'
-import type { StoreAdapter } from '../../src/store/adapter.js'
+import type { PendingRow, StoreAdapter } from '../../src/store/adapter.js'
 import { plugin } from '../../plugins/pgvector/index.js'
 import { fakeVector } from '../conformance/fake-vectors.js'
 import { testSpec } from '../conformance/generation-spec.js'
@@ -21,6 +21,12 @@ const c: Collection = {
   vector: 'embedding',
 }
 
+/** The engine's side of a cutover: rows still pending are embedded with the target's own vectors. */
+const embedWith = (id: number) => ({
+  maxHeldRows: 1000,
+  embed: async (rows: PendingRow[]) => rows.map((r) => ({ key: r.key, token: r.token, vector: fakeVector(`g${id}|${r.text}`, DIMS) })),
+})
+
 async function embedGeneration(id: number): Promise<void> {
   await adapter.createGeneration(c, spec(id))
   for await (const page of adapter.pending(c, id, { batchSize: 500, phase: 'backfill' })) {
@@ -34,7 +40,7 @@ beforeAll(async () => {
   await createDocsTable(db, 'docs', 2000)
   adapter = await plugin.create({ name: 'pg', kind: 'pgvector', url: db.url }, { baseDir: process.cwd() })
   await embedGeneration(1)
-  await adapter.cutover(c, 1)
+  await adapter.cutover(c, 1, embedWith(1))
   await db.sql(`CREATE VIEW public.docs_vectors AS SELECT id, embedding FROM public.docs`)
   await db.sql(`CREATE VIEW public.docs_vector_ids AS SELECT id FROM public.docs_vectors WHERE embedding IS NOT NULL`)
   await db.sql(`GRANT SELECT ON public.docs_vectors TO PUBLIC`)
@@ -77,11 +83,11 @@ describe('pgvector cutover under load (native)', () => {
     }
     const readers = [reader(0), reader(1000), reader(2000)]
     await new Promise((r) => setTimeout(r, 200))
-    await adapter.cutover(c, 2)
+    await adapter.cutover(c, 2, embedWith(2))
     await new Promise((r) => setTimeout(r, 200))
-    await adapter.cutover(c, 1)
+    await adapter.cutover(c, 1, embedWith(1))
     await new Promise((r) => setTimeout(r, 200))
-    await adapter.cutover(c, 2)
+    await adapter.cutover(c, 2, embedWith(2))
     await new Promise((r) => setTimeout(r, 200))
     stop = true
     await Promise.all(readers)
@@ -101,11 +107,11 @@ describe('pgvector cutover under load (native)', () => {
     const g2 = literal(fakeVector(`g2|${row!.body}`, DIMS))
     const same = async (a: string, b: string) => (await db.sql<{ d: number }>(`SELECT ($1::vector <-> $2::vector) AS d`, [a, b]))[0]!.d < 1e-6
 
-    await adapter.cutover(c, 2)
+    await adapter.cutover(c, 2, embedWith(2))
     expect(await same(await viewVector(7), g2)).toBe(true)
-    await adapter.cutover(c, 1)
+    await adapter.cutover(c, 1, embedWith(1))
     expect(await same(await viewVector(7), g1)).toBe(true)
-    await adapter.cutover(c, 2)
+    await adapter.cutover(c, 2, embedWith(2))
     expect(await same(await viewVector(7), g2)).toBe(true)
 
     const [nested] = await db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM public.docs_vector_ids`)

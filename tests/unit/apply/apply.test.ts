@@ -182,13 +182,29 @@ describe('catch-up', () => {
     expect(w.adapter.vectorOf('docs', 1, 200)).toEqual(fakeVector('written while the index was being built', 8))
   })
 
-  it('fails clearly when writes outpace encoding, before anything readers see changes', async () => {
-    const w = world(4)
+  it('completes under a writer that never pauses: the cutover embeds the last rows while it holds writes', async () => {
+    const w = world(20)
     let next = 1000
     w.adapter.beforePage = (_c, phase, page) => {
-      if (phase === 'catchup' && page === 0) w.adapter.upsertRow('docs', next++, `busy write ${next}`)
+      if (phase === 'catchup' && page === 0) for (let i = 0; i < 3; i++) w.adapter.upsertRow('docs', next++, `busy write ${next}`)
     }
-    await expect(applyPlan(w.ctx, await makePlan(w.ctx), opts)).rejects.toMatchObject({ code: 'E_CATCHUP_OUTPACED' })
+    const result = await applyPlan(w.ctx, await makePlan(w.ctx), opts)
+    w.adapter.beforePage = undefined
+    expect(result.collections[0]).toMatchObject({ generation: 1 })
+    expect((await w.adapter.inspect(docs)).live).toBe(1)
+    expect(await w.adapter.freshness(docs, 1)).toMatchObject({ stale: 0, missing: 0 })
+  })
+
+  it('fails clearly when more rows arrive between holds than a hold may embed, before anything readers see changes', async () => {
+    const w = world(4)
+    let next = 1000
+    // Rows land between the last catch-up pass and every hold: more than a 1 ms hold may embed.
+    const cutover = w.adapter.cutover.bind(w.adapter)
+    w.adapter.cutover = async (c, g, o) => {
+      for (let i = 0; i < 500; i++) w.adapter.upsertRow('docs', next++, `busy write ${next}`)
+      return cutover(c, g, o)
+    }
+    await expect(applyPlan(w.ctx, await makePlan(w.ctx), { ...opts, maxHoldMs: 1 })).rejects.toMatchObject({ code: 'E_CATCHUP_OUTPACED' })
     expect((await w.adapter.inspect(docs)).live).toBeNull()
   })
 })

@@ -32,10 +32,15 @@ describe('rollback', () => {
     expect(await rollback(w.ctx, 'docs', { to: 1 })).toMatchObject({ from: 2, to: 1 })
   })
 
-  it('warns about rows the target generation never saw', async () => {
+  it('re-embeds exactly the rows written or edited while the target was not live, with the target profile', async () => {
     const w = await threeGenerations()
     w.adapter.upsertRow('docs', 99, 'written while g3 was live')
-    expect((await rollback(w.ctx, 'docs')).warnings.join()).toContain('1 rows were written while g2 was not live')
+    w.adapter.upsertRow('docs', 2, 'edited while g3 was live')
+    const encoded = w.encoder.encodedTexts
+    const result = await rollback(w.ctx, 'docs')
+    expect(result).toMatchObject({ to: 2, missing: 1, stale: 1, reembedded: 2, leftStale: 0 })
+    expect(w.encoder.encodedTexts - encoded).toBe(2)
+    expect(await w.adapter.freshness(docs, 2)).toMatchObject({ rows: 7, fresh: 7, stale: 0, missing: 0 })
   })
 
   it('refuses clearly when nothing is retained or the target is not retained', async () => {

@@ -1,0 +1,56 @@
+/**
+ * The switch of what readers see, shared by apply's cutover step and rollback: catch up until
+ * what is left fits the hold, then let the adapter hold the application's writes, embed the rest
+ * and switch atomically. `behind` (writes arrived faster than that) means another round.
+ */
+import { failure } from '../core/errors.js'
+import type { Collection } from '../core/types.js'
+import type { Encoder } from '../encoder/types.js'
+import type { CutoverResult, PendingRow, StoreAdapter, VectorRow } from '../store/adapter.js'
+
+/** Cutover attempts; each that finds more pending rows than it may embed while holding writes catches up again first. */
+export const CUTOVER_ATTEMPTS = 20
+/** How long a cutover may hold the application's writes to embed the last rows, by default. */
+export const DEFAULT_MAX_HOLD_MS = 1000
+/** Rows per second assumed for the first hold, before any pass was measured. */
+const UNMEASURED_RATE = 200
+
+export function embedder(encoder: Encoder): (rows: PendingRow[]) => Promise<VectorRow[]> {
+  return async (rows) => {
+    const vectors = await encoder.encode(
+      rows.map((r) => r.text),
+      'document',
+    )
+    return rows.map((r, i) => ({ key: r.key, vector: vectors[i] as Float32Array, ...(r.token === undefined ? {} : { token: r.token }) }))
+  }
+}
+
+export interface SwitchArgs {
+  adapter: StoreAdapter
+  collection: Collection
+  generation: number
+  /** Undefined when the target's model cannot be loaded: only `acceptStale` can switch then. */
+  encoder: Encoder | undefined
+  maxHoldMs: number
+  acceptStale: boolean
+  /** Catch-up passes until at most `enough` rows were found; returns rows per second measured, if any. */
+  catchUp: (enough: number) => Promise<number | undefined>
+  onBehind: (attempt: number, pending: number, maxHeldRows: number) => void
+}
+
+export async function switchGeneration(a: SwitchArgs): Promise<Extract<CutoverResult, { status: 'done' }>> {
+  const embed = a.encoder ? embedder(a.encoder) : undefined
+  let rate: number | undefined
+  for (let attempt = 1; attempt <= CUTOVER_ATTEMPTS; attempt++) {
+    const maxHeldRows = embed ? Math.max(20, Math.round(((rate ?? UNMEASURED_RATE) * a.maxHoldMs) / 1000)) : 0
+    if (embed) rate = (await a.catchUp(Math.floor(maxHeldRows / 2))) ?? rate
+    const res = await a.adapter.cutover(a.collection, a.generation, { maxHeldRows, ...(embed ? { embed } : {}), ...(a.acceptStale ? { acceptStale: true } : {}) })
+    if (res.status === 'done') return res
+    a.onBehind(attempt, res.pending, maxHeldRows)
+    if (!embed) break
+  }
+  throw failure('E_CATCHUP_OUTPACED', `writes to ${a.collection.target} outpaced ${CUTOVER_ATTEMPTS} cutover attempts of g${a.generation}`, {
+    location: { object: `generation g${a.generation} of ${a.collection.target}` },
+    hint: 'nothing readers see changed; allow a longer hold with --max-hold-ms, or raise encoder throughput (device, batch size), then run it again',
+  })
+}
