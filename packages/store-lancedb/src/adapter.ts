@@ -411,10 +411,21 @@ export class LanceDbAdapter implements StoreAdapter {
     const index = (await s.t.listIndices()).find((i) => i.columns.includes(s.column.name))
     const sample: { key: RowKey; vector: Float32Array }[] = []
     let zeroVectors = 0
-    for (const r of await s.t.query().where(`${col(s.column.name)} IS NOT NULL`).select({ k: col(c.key), v: col(s.column.name) }).toArray()) {
-      const vector = Float32Array.from((r as { v: { toArray(): Float32Array } }).v.toArray())
-      if (vector.every((x) => x === 0)) zeroVectors++
-      else if (sample.length < SAMPLE) sample.push({ key: keyOf((r as Record<string, unknown>).k), vector })
+    // Every vector is read once for the zero check, a page at a time (memory stays bounded); the
+    // sample is spread evenly over the key order.
+    const stride = Math.max(1, Math.floor((s.rows - s.missing.length) / SAMPLE))
+    let seen = 0
+    let after: RowKey | undefined
+    for (;;) {
+      const where = [`${col(s.column.name)} IS NOT NULL`, ...(after === undefined ? [] : [`${col(c.key)} > ${literal(after)}`])].join(' AND ')
+      const page = await s.t.query().where(where).select({ k: col(c.key), v: col(s.column.name) }).orderBy({ columnName: c.key, ascending: true }).limit(SCAN_PAGE).toArray()
+      for (const r of page as { k: unknown; v: { toArray(): Float32Array } }[]) {
+        const vector = Float32Array.from(r.v.toArray())
+        if (vector.every((x) => x === 0)) zeroVectors++
+        else if (seen++ % stride === 0 && sample.length < SAMPLE) sample.push({ key: keyOf(r.k), vector })
+      }
+      if (page.length < SCAN_PAGE) break
+      after = keyOf((page[page.length - 1] as { k: unknown }).k)
     }
     let selfFound = 0
     let recallSum = 0
