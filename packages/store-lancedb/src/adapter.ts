@@ -76,7 +76,7 @@ const CUTOVER_ROUNDS = 5
 
 interface Column {
   name: string
-  generation: number | null
+  generation: number
   dimensions: number
 }
 
@@ -130,8 +130,9 @@ export class LanceDbAdapter implements StoreAdapter {
     return { vectors, names }
   }
 
-  private physical(c: Collection, id: number, live: boolean): string {
-    return live ? c.vector : `${c.vector}__g${id}`
+  /** Where a generation lives while it is not live; the live one is named `c.vector`. */
+  private parked(c: Collection, id: number): string {
+    return `${c.vector}__g${id}`
   }
 
   private async generation(c: Collection, id: number): Promise<{ t: Table; column: Column; record: GenerationRecord | null; hashColumn: string | null; live: boolean }> {
@@ -150,8 +151,8 @@ export class LanceDbAdapter implements StoreAdapter {
     if (!t) return { collection: c.name, exists: false, rows: 0, rowsExact: true, generations: [], live: null, lock, journal, version: stableHash({ exists: false }) }
     const [{ vectors }, records, indexes, rows] = await Promise.all([this.columns(c, t), this.state.generations(c.target), t.listIndices(), t.countRows()])
     const generations: GenerationState[] = []
-    for (const v of vectors.sort((a, b) => (a.generation ?? 0) - (b.generation ?? 0))) {
-      const id = v.generation!
+    for (const v of vectors.sort((a, b) => a.generation - b.generation)) {
+      const id = v.generation
       const record = records.find((r) => r.id === id) ?? null
       const live = v.name === c.vector
       const index = indexes.find((i) => i.columns.includes(v.name))
@@ -196,7 +197,7 @@ export class LanceDbAdapter implements StoreAdapter {
     const records = await this.state.generations(c.target)
     if (vectors.some((v) => v.generation === g.id) && records.some((r) => r.id === g.id)) return
     await this.recordAdoption(c, t, vectors, records)
-    const name = this.physical(c, g.id, false)
+    const name = this.parked(c, g.id)
     if (!names.has(name)) {
       const meta = new Map([[GENERATION_KEY, String(g.id)]])
       const vector = new arrow.FixedSizeList(g.dimensions, new arrow.Field('item', new arrow.Float32(), true))
@@ -226,7 +227,7 @@ export class LanceDbAdapter implements StoreAdapter {
     const own = vectors.find((v) => v.name === c.vector && !records.some((r) => r.id === v.generation))
     if (!own) return
     await this.state.putGeneration(c.target, {
-      id: own.generation!,
+      id: own.generation,
       profile: null,
       fingerprint: null,
       model: null,
@@ -499,7 +500,7 @@ export class LanceDbAdapter implements StoreAdapter {
     const live = vectors.find((v) => v.name === c.vector)
     const renames: { path: string; rename: string }[] = []
     if (live) {
-      const away = this.physical(c, live.generation!, false)
+      const away = this.parked(c, live.generation)
       // An adopted column carries no generation stamp; it needs one before it loses its name.
       if ((await t.schema()).fields.find((f) => f.name === c.vector)!.metadata.get(GENERATION_KEY) === undefined) {
         await t.updateFieldMetadata([{ path: c.vector, metadata: { [GENERATION_KEY]: String(live.generation) } }])
