@@ -17,6 +17,9 @@
  * - `addColumns` with Arrow fields adds all-null columns without rewriting data; `add` from an
  *   application that does not know those columns fills them with null.
  * - merge_insert on the key with only some columns updates just those columns of matched rows.
+ * - A search that does not name its vector column works only while the table has one: LanceDB
+ *   refuses it ("More than one vector columns found") as soon as a generation column exists. The
+ *   application must search with `.column('<vector>')`; the README says so first.
  * - Vector search skips rows whose vector is null; rows added after an index was built are
  *   searched exactly until the index is rebuilt or optimized.
  * - IVF_PQ needs at least 256 rows to train; IVF_HNSW_SQ and IVF_FLAT train on fewer.
