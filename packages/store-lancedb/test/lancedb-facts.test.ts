@@ -63,7 +63,7 @@ describe('LanceDB facts the adapter builds on', () => {
     expect(Number((await t.search(unit(2)).limit(1).toArray())[0].id)).toBe(3)
     await t.addColumns([new arrow.Field('emb__g2', vectorType(), true)])
     await expect(t.search(unit(2)).limit(1).toArray()).rejects.toThrow(/More than one vector column/)
-    expect(Number((await t.search(unit(2)).column('emb').limit(1).toArray())[0].id)).toBe(3)
+    expect(Number((await t.vectorSearch(unit(2)).column('emb').limit(1).toArray())[0].id)).toBe(3)
   })
 
   it('a merge_insert of some columns updates only those columns of matched rows and inserts nothing', async () => {
