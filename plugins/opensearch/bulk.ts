@@ -7,6 +7,9 @@ export interface BulkItem {
   source?: Json
   /** external_gte version: a copy older than what the index holds is refused, never applied. */
   version?: number
+  /** Optimistic concurrency on the document as it was read (writes to the index the application writes too). */
+  ifSeqNo?: number
+  ifPrimaryTerm?: number
 }
 
 export interface BulkFailure {
@@ -24,14 +27,19 @@ export interface BulkOptions {
 
 export interface BulkResult {
   written: number
-  /** Items refused because the index already holds a newer version: correct, not failures. */
+  /** Items refused because the index already holds a newer version, or the document changed since it was read: correct, not failures. */
   stale: number
   failures: BulkFailure[]
 }
 
 function lines(index: string, items: BulkItem[]): Json[] {
   return items.flatMap((it) => {
-    const meta: Json = { _index: index, _id: it.id, ...(it.version !== undefined ? { version: it.version, version_type: 'external_gte' } : {}) }
+    const meta: Json = {
+      _index: index,
+      _id: it.id,
+      ...(it.version !== undefined ? { version: it.version, version_type: 'external_gte' } : {}),
+      ...(it.ifSeqNo !== undefined ? { if_seq_no: it.ifSeqNo, if_primary_term: it.ifPrimaryTerm } : {}),
+    }
     return it.op === 'delete' ? [{ delete: meta }] : [{ index: meta }, it.source ?? {}]
   })
 }
@@ -45,7 +53,8 @@ export async function bulkWrite(http: OsHttp, index: string, items: BulkItem[], 
   const result: BulkResult = { written: 0, stale: 0, failures: [] }
   let todo = items
   for (let attempt = 1; todo.length > 0; attempt++) {
-    const r = await http.request({ method: 'POST', path: `/${enc(index)}/_bulk`, lines: lines(index, todo), accept: [429] })
+    // Documents are copied as the live index holds them, already through its ingest pipeline: running it again could rewrite them.
+    const r = await http.request({ method: 'POST', path: `/${enc(index)}/_bulk`, lines: lines(index, todo), query: { pipeline: '_none' }, accept: [429] })
     const retry: BulkItem[] = []
     if (r.status === 429) {
       retry.push(...todo)
@@ -55,7 +64,7 @@ export async function bulkWrite(http: OsHttp, index: string, items: BulkItem[], 
         const a = Object.values(answers[i] ?? {})[0] as Json | undefined
         const status = Number(a?.status ?? 500)
         if (status < 300 || (it.op === 'delete' && status === 404)) result.written++
-        else if (status === 409 && it.version !== undefined) result.stale++
+        else if (status === 409 && (it.version !== undefined || it.ifSeqNo !== undefined)) result.stale++
         else if (status === 429) retry.push(it)
         else result.failures.push({ id: it.id, status, reason: errorReason(a?.error) })
       })

@@ -17,3 +17,5 @@ export const plugin: StorePlugin = {
     return new OpenSearchAdapter(OsHttp.fromStore(store as OpenSearchStore))
   },
 }
+export { knnAdvice, knnViolations, NEWEST_KNOWN, type ClusterVersion, type KnnRuleViolation } from './knn-rules.js'
+export { knnInput } from './mapping.js'

@@ -3,7 +3,10 @@ import { stableJson } from '../../src/core/fingerprint.js'
 import type { Collection, IndexSettings } from '../../src/core/types.js'
 import type { OpenSearchIndexSettings } from './settings.js'
 import type { GenerationSpec } from '../../src/store/adapter.js'
+import type { Carried } from './carry.js'
+import { RECORD_FIELD, RECORD_MAPPING } from './copies.js'
 import type { Json } from './http.js'
+import { knnMappingFields, type ClusterVersion, type KnnMappingInput } from './knn-rules.js'
 import { textFields } from './text.js'
 
 export type SpaceType = NonNullable<OpenSearchIndexSettings['spaceType']>
@@ -16,16 +19,20 @@ export function spaceType(s: IndexSettings, normalized: boolean): SpaceType {
   return 'cosinesimil'
 }
 
-export function knnFieldMapping(spec: Pick<GenerationSpec, 'dimensions' | 'index' | 'normalized'>): Json {
-  const o = spec.index.opensearch
+export function knnInput(s: IndexSettings, normalized: boolean): KnnMappingInput {
+  const o = s.opensearch
   return {
-    type: 'knn_vector',
-    dimension: spec.dimensions,
-    space_type: spaceType(spec.index, spec.normalized),
+    engine: o.engine,
+    spaceType: spaceType(s, normalized),
+    m: o.m,
+    efConstruction: o.efConstruction,
     ...(o.mode ? { mode: o.mode } : {}),
-    ...(o.compressionLevel ? { compression_level: o.compressionLevel } : {}),
-    method: { name: 'hnsw', engine: o.engine, parameters: { m: o.m, ef_construction: o.efConstruction } },
+    ...(o.compressionLevel ? { compressionLevel: o.compressionLevel } : {}),
   }
+}
+
+export function knnFieldMapping(spec: Pick<GenerationSpec, 'dimensions' | 'index' | 'normalized'>, version: ClusterVersion): Json {
+  return { type: 'knn_vector', dimension: spec.dimensions, ...knnMappingFields(knnInput(spec.index, spec.normalized), version) }
 }
 
 /** What the planner compares: only the settings OpenSearch uses. */
@@ -47,15 +54,17 @@ export function describeKnn(m: Json | undefined): string {
 }
 
 /**
- * The new generation's mapping: the live index's mapping with only the vector field replaced,
+ * The new generation's mapping: the live index's mapping (fields, dynamic templates, _source,
+ * _routing, ...) with only the vector field replaced and embedform's freshness record added,
  * so every other field the application queries keeps its type. Without a live index: the
  * collection's own fields.
  */
-export function generationMapping(c: Collection, live: { properties: Json; _meta?: Json } | null, spec: GenerationSpec): Json {
+export function generationMapping(c: Collection, live: Carried | null, spec: GenerationSpec, version: ClusterVersion): Json {
   const properties: Json = live ? { ...live.properties } : defaultProperties(c)
-  properties[c.vector] = knnFieldMapping(spec)
+  properties[c.vector] = knnFieldMapping(spec, version)
+  properties[RECORD_FIELD] = RECORD_MAPPING
   const embedform = { collection: c.name, generation: spec.id, profile: spec.profile, fingerprint: spec.fingerprint, model: spec.model, dimensions: spec.dimensions }
-  return { _meta: { ...(live?._meta ?? {}), embedform }, properties }
+  return { ...(live?.mappingParts ?? {}), _meta: { ...(live?.meta ?? {}), embedform }, properties }
 }
 
 function defaultProperties(c: Collection): Json {

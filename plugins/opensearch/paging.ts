@@ -1,3 +1,5 @@
+import { inputError } from '../../src/core/errors.js'
+import type { Collection } from '../../src/core/types.js'
 import { enc, type Json, type OsHttp } from './http.js'
 
 export interface ScanHit {
@@ -15,6 +17,40 @@ export interface ScanOptions {
 }
 
 const KEEP_ALIVE = '10m'
+
+/** Field types OpenSearch sorts on from doc values; `text` needs fielddata and is refused. */
+const SORTABLE = new Set(['keyword', 'constant_keyword', 'long', 'integer', 'short', 'byte', 'double', 'float', 'half_float', 'scaled_float', 'unsigned_long', 'date', 'date_nanos', 'boolean', 'ip', 'version'])
+
+/** The mapping of a dotted field path: object properties and multi-fields (`id.keyword`). */
+export function fieldMapping(properties: Json, path: string): Json | undefined {
+  const parts = path.split('.')
+  let props: Json | undefined = properties
+  let found: Json | undefined
+  for (let i = 0; i < parts.length; i++) {
+    const name = parts[i] as string
+    const next: Json | undefined = props?.[name] ?? (found?.fields as Json | undefined)?.[name]
+    if (!next) return undefined
+    found = next
+    props = next.properties as Json | undefined
+  }
+  return found
+}
+
+/**
+ * Pages are ordered by the collection's key with search_after, so the key must be a sortable,
+ * unique field. A string id mapped dynamically is `text` with a `.keyword` sub-field: the
+ * server refuses to sort on the `text` one.
+ */
+export function checkSortableKey(c: Collection, index: string, properties: Json): void {
+  const m = fieldMapping(properties, c.key)
+  const type = m?.type as string | undefined
+  if (type && SORTABLE.has(type)) return
+  const keyword = m?.fields && Object.entries(m.fields as Json).find(([, f]) => SORTABLE.has(String((f as Json).type)))?.[0]
+  throw inputError('E_KEY_NOT_SORTABLE', type ? `key field ${c.key} of ${index} is mapped as ${type}, which OpenSearch cannot sort on` : `key field ${c.key} is not mapped in ${index}, so OpenSearch cannot sort on it`, {
+    location: { path: `collections.${c.name}.key`, object: `index ${index}` },
+    hint: keyword ? `set key: ${c.key}.${keyword} (the sortable sub-field)` : 'name a keyword, numeric or date field that holds a unique value per document',
+  })
+}
 
 function hitsOf(body: Json): ScanHit[] {
   return ((body.hits?.hits ?? []) as Json[]).map((h) => ({ id: String(h._id), source: (h._source ?? {}) as Json }))

@@ -20,10 +20,14 @@ export interface GenerationRecord {
   indexSettings: IndexSettings | null
   profileSnapshot: Profile | null
   createdAt: string
-  /** Settings to put back after the bulk load (refresh_interval -1, 0 replicas meanwhile). */
-  restore: { refresh_interval: string; number_of_replicas: string } | null
-  /** Epoch ms when the backfill first read the live generation; catch-up starts from it. */
-  backfillStartedAt: number | null
+  /** Settings to put back after the bulk load (refresh_interval -1, 0 replicas meanwhile); null values reset to the cluster default. */
+  restore: { refresh_interval: string | null; number_of_replicas: string | null } | null
+  /**
+   * Newest updated-at value (epoch ms, the application's clock) the live index held when this
+   * generation's copy was last complete: its change queue is what has updated-at from here on.
+   * null: no updated-at field, every catch-up compares everything.
+   */
+  checkpoint: number | null
   /** Vectors are unit length (decides innerproduct, recorded for search). */
   normalized: boolean
   /** Written with external_gte versions from the updated-at field (catch-up compares them). */
@@ -36,21 +40,28 @@ export interface CollectionRecord {
   generations: Record<string, GenerationRecord>
 }
 
-const docId = (kind: 'generations' | 'journal' | 'lock', collection: string) => `${kind}:${collection}`
+const docId = (kind: 'generations' | 'journal' | 'lock' | 'hold', collection: string) => `${kind}:${collection}`
 
 export async function ensureStateIndex(http: OsHttp): Promise<void> {
   const head = await http.request({ method: 'HEAD', path: `/${STATE_INDEX}`, accept: [404] })
   if (head.status !== 404) return
-  await http.request({
+  const r = await http.request({
     method: 'PUT',
     path: `/${STATE_INDEX}`,
     body: {
       settings: { index: { number_of_shards: 1, auto_expand_replicas: '0-1', hidden: true } },
       mappings: { dynamic: false, properties: { kind: { type: 'keyword' } } },
     },
-    // Another process may create it between HEAD and PUT.
     accept: [400],
   })
+  // Another process may create it between HEAD and PUT; any other refusal is a real error, and
+  // writing state anyway would make a dynamically mapped, visible index of it.
+  if (r.status === 400 && r.body?.error?.type !== 'resource_already_exists_exception') {
+    throw failure('E_STATE_INDEX', `could not create ${STATE_INDEX}: ${String(r.body?.error?.type)}: ${String(r.body?.error?.reason)}`, {
+      location: { object: `index ${STATE_INDEX}` },
+      hint: 'the user needs the create_index privilege on .embedform (or create it once with the mapping in plugins/opensearch/state.ts)',
+    })
+  }
 }
 
 async function getDoc<T>(http: OsHttp, id: string): Promise<{ source: T; seqNo: number; primaryTerm: number } | null> {
@@ -66,7 +77,13 @@ async function putDoc(http: OsHttp, id: string, body: Json): Promise<void> {
 
 export async function readCollection(http: OsHttp, collection: string): Promise<CollectionRecord> {
   const d = await getDoc<{ record: CollectionRecord }>(http, docId('generations', collection))
-  return d?.source.record ?? { generations: {} }
+  const rec = d?.source.record ?? { generations: {} }
+  // Records written before checkpoints existed kept the backfill start instead.
+  for (const g of Object.values(rec.generations)) {
+    const old = g as GenerationRecord & { backfillStartedAt?: number | null }
+    if (g.checkpoint === undefined) g.checkpoint = old.backfillStartedAt ?? null
+  }
+  return rec
 }
 
 export async function writeCollection(http: OsHttp, collection: string, record: CollectionRecord): Promise<void> {
@@ -152,4 +169,25 @@ export async function acquireLock(http: OsHttp, collection: string, holder: stri
     clearInterval(beat)
     await http.request({ method: 'DELETE', path: `/${STATE_INDEX}/_doc/${enc(id)}`, query: { if_seq_no: seq.seqNo, if_primary_term: seq.primaryTerm, refresh: 'true' }, accept: [404, 409] })
   }
+}
+
+/** A write block embedform put on the index the application writes, recorded before it is set and removed after it is lifted. */
+export interface Hold {
+  index: string
+  since: string
+  pid: number
+  host: string
+}
+
+export async function readHold(http: OsHttp, collection: string): Promise<Hold | null> {
+  const d = await getDoc<{ hold: Hold }>(http, docId('hold', collection))
+  return d?.source.hold ?? null
+}
+
+export async function writeHold(http: OsHttp, collection: string, index: string): Promise<void> {
+  await putDoc(http, docId('hold', collection), { kind: 'hold', collection, hold: { index, since: new Date().toISOString(), pid: process.pid, host: hostname() } })
+}
+
+export async function clearHold(http: OsHttp, collection: string): Promise<void> {
+  await http.request({ method: 'DELETE', path: `/${STATE_INDEX}/_doc/${enc(docId('hold', collection))}`, query: { refresh: 'true' }, accept: [404] })
 }

@@ -15,6 +15,10 @@ import type {
   LiveState,
   LockInfo,
   PendingOptions,
+  PipelineMeasurement,
+  PipelineProbe,
+  PreflightDesired,
+  PreflightProblem,
   PendingRow,
   Release,
   RowKey,
@@ -31,7 +35,9 @@ import { consumeQueue, estimatedFreshness, exactCounts, queuePage, toPending } f
 import { quoteIdent } from './identifiers.js'
 import { retryOnLockTimeout } from './retry.js'
 import { dependentViews, recreateView } from './views.js'
+import { probePipeline, ProbeDone } from './probe.js'
 import { compactUpdatedRows, restoreRowLayout } from './row-layout.js'
+import { preflight } from './preflight.js'
 import * as state from './state.js'
 import { generationColumn, indexName, resolveTable, textExpression, type TableRef } from './table-ref.js'
 import { writeVectors, type WriteTarget } from './write-path.js'
@@ -866,6 +872,20 @@ export class PgvectorAdapter implements StoreAdapter {
     })
   }
 
+  async measurePipeline(c: Collection, probe: PipelineProbe): Promise<PipelineMeasurement> {
+    const ref = resolveTable(c)
+    return this.guard('measure pipeline', ref, async () => {
+      const keyType = await this.keyType(ref)
+      try {
+        await this.driver.transaction((tx) => probePipeline(tx, ref, keyType, probe))
+      } catch (err) {
+        if (err instanceof ProbeDone) return err.measurement
+        throw err
+      }
+      throw failure('E_INTERNAL', 'the pipeline probe ended without a measurement')
+    })
+  }
+
   async readJournal(c: Collection): Promise<Journal | null> {
     const ref = resolveTable(c)
     return this.guard('read journal', ref, async () =>
@@ -879,6 +899,10 @@ export class PgvectorAdapter implements StoreAdapter {
       await state.ensureState(this.driver)
       await state.writeJournal(this.driver, ref.collectionKey, j)
     })
+  }
+
+  preflight(c: Collection, desired: PreflightDesired): Promise<PreflightProblem[]> {
+    return preflight(this.driver, c, desired)
   }
 
   async close(): Promise<void> {

@@ -247,10 +247,15 @@ export async function runStep(sc: StepContext, step: PlanStep): Promise<void> {
       return cutover(sc, step)
     case 'retain-previous':
       return retainPrevious(sc, step)
-    case 'adopt':
-      // The step kind is reserved in the plan format, but this engine never plans it.
-      throw inputError('E_PLAN_STEP', `step ${step.id}: "adopt" is not executed by this version of embedform`, {
-        hint: 'make a new plan with `embedform plan -o plan.json`',
-      })
+    case 'adopt': {
+      if (!adapter.adopt) {
+        throw inputError('E_PLAN_STEP', `step ${step.id}: store ${collection.store} (${adapter.kind}) cannot adopt ${collection.target}`, {
+          hint: 'make a new plan with `embedform plan -o plan.json`',
+        })
+      }
+      const { heldMs } = await adapter.adopt(collection)
+      sc.emit({ type: 'log', level: 'info', message: `adopted ${collection.target}: application writes were held ${heldMs} ms` })
+      return
+    }
   }
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { hostname, userInfo } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { loadConfig } from '../config/index.js'
+import { loadConfig, resolveWithSources } from '../config/index.js'
 import { inputError } from '../core/errors.js'
 import type { ProgressListener } from '../core/events.js'
 import type { Config } from '../core/types.js'
@@ -10,8 +10,9 @@ import { openEncoder } from '../encoder/index.js'
 import type { EncoderOptions, OpenEncoder } from '../encoder/types.js'
 import { readPlanFile, writePlanFile } from '../plan/index.js'
 import type { EngineContext, Plan } from '../plan/types.js'
-import type { StoreAdapter } from '../store/adapter.js'
+import type { Journal, StoreAdapter } from '../store/adapter.js'
 import { openStore } from '../store/registry.js'
+import { translateStoreError, withStoreErrors } from './store-errors.js'
 
 export interface EngineContextOptions {
   onEvent?: ProgressListener
@@ -54,7 +55,13 @@ export function engineContextFor(config: Config, opts: EngineContextOptions = {}
         }),
       )
     }
-    const opening = openStore(store, { baseDir, ...(opts.log ? { log: opts.log } : {}) })
+    const errorContext = { store, envVars: () => storeEnvVars(config, storeName) }
+    const opening = openStore(store, { baseDir, ...(opts.log ? { log: opts.log } : {}) }).then(
+      (adapter) => withStoreErrors(adapter, errorContext),
+      async (err: unknown) => {
+        throw await translateStoreError(err, errorContext)
+      },
+    )
     adapters.set(storeName, opening)
     // A failed open must not poison the cache: the next call retries.
     opening.catch(() => adapters.delete(storeName))
@@ -76,6 +83,15 @@ export function engineContextFor(config: Config, opts: EngineContextOptions = {}
       if (failed) throw failed.reason
     },
   }
+}
+
+/** Environment variables the store's settings came from (`${env:DATABASE_URL}`), for error hints. */
+async function storeEnvVars(config: Config, storeName: string): Promise<string[]> {
+  const { settings } = await resolveWithSources({ configPath: config.file, cwd: dirname(config.file) })
+  const names = settings
+    .filter((row) => row.path.startsWith(`stores.${storeName}.`))
+    .flatMap((row) => [...row.source.matchAll(/env:([A-Za-z0-9_,]+)/g)].flatMap((m) => m[1]!.split(',')))
+  return [...new Set(names)]
 }
 
 /** Loads the config named by `--config` (relative to cwd) and wraps it in an EngineContext. */
@@ -136,6 +152,7 @@ export interface InFlightApply {
   collection: string
   /** The stashed plan, when this checkout started the apply; undefined otherwise. */
   plan: Plan | undefined
+  journal: Journal
 }
 
 /** The first apply left in flight on any configured collection, read from the stores' journals. */
@@ -145,7 +162,7 @@ export async function findInFlightApply(ctx: EngineContext): Promise<InFlightApp
     if (!journal) continue
     const path = stashedPlanPath(ctx.config, journal.planId)
     const plan = existsSync(path) ? await readPlanFile(path) : undefined
-    return { planId: journal.planId, collection: c.name, plan }
+    return { planId: journal.planId, collection: c.name, plan, journal }
   }
   return undefined
 }

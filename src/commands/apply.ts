@@ -3,17 +3,22 @@ import type { ApplyResult } from '../apply/types.js'
 import { applyPlan } from '../apply/index.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { canPrompt, confirm, needsAutoApprove } from '../cli/confirm.js'
-import { createEngineContext, dropStashedPlan, findInFlightApply, stashPlan } from '../cli/engine-context.js'
+import { createEngineContext, dropStashedPlan, findInFlightApply, type InFlightApply, stashPlan } from '../cli/engine-context.js'
 import { createProgressRenderer, formatDuration, progressMode } from '../cli/progress.js'
-import { type EmbedformError, failure, inputError, isEmbedformError } from '../core/errors.js'
+import { describeInFlight } from '../cli/views/in-flight.js'
+import { EmbedformError, failure, inputError, isEmbedformError } from '../core/errors.js'
 import { gateRunner } from '../eval/gate.js'
 import { makePlan, planHasChanges, readPlanFile, renderPlan } from '../plan/index.js'
+import { preflightPlan } from '../plan/preflight.js'
+import { verifySavedPlan } from '../plan/trust.js'
 import type { EngineContext, Plan } from '../plan/types.js'
 
 export default class Apply extends BaseCommand {
   static override description = `Move the stores to what the configuration says: create the new generation, backfill it, catch up writes made meanwhile, build its index, verify it, run the quality gate, and cut over atomically. The previous generation is retained for \`embedform rollback\`.
 
-Without PLAN_FILE, makes a plan, prints it and asks for confirmation. With PLAN_FILE (from \`embedform plan -o\`), executes exactly that plan and refuses it if the live state changed since it was made.
+Without PLAN_FILE, makes a plan, prints it and asks for confirmation. With PLAN_FILE (from \`embedform plan -o\`), executes exactly that plan, after making the plan again from the configuration and the live state: any other step, profile, fingerprint or target (an edited file, or a store that changed meanwhile) is refused with exit 2.
+
+Like plan, it first runs the store's preflight checks (key, text columns, vector column, dependent views, privileges) and exits 2 on a problem before taking any lock or changing anything.
 
 Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it continues from the store's journal and every row is embedded exactly once.`
 
@@ -45,21 +50,18 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     const renderer = createProgressRenderer(progressMode(json))
     const ctx = await createEngineContext(flags.config, { onEvent: renderer.listener, log: (m) => this.note(m) })
     const abort = new AbortController()
-    const onSigint = () => {
-      if (abort.signal.aborted) process.exit(130)
-      this.note('\nInterrupted: stopping after the current batch (Ctrl-C again to quit at once)...')
+    const stopListening = this.onInterrupt((signal) => {
+      this.note(`\nInterrupted (${signal}): stopping after the current batch (${signal === 'SIGINT' ? 'Ctrl-C' : 'the same signal'} again to quit at once)...`)
       abort.abort()
-    }
-    process.on('SIGINT', onSigint)
+    })
     let result: ApplyResult | undefined
     let stashed: Plan | undefined
     try {
-      const plan = fromFile ? await readPlanFile(fromFile) : await this.resumeOrPlan(ctx, flags['auto-approve'], json)
+      const plan = fromFile ? await this.savedPlan(ctx, fromFile) : await this.resumeOrPlan(ctx, flags['auto-approve'], json)
       if (!plan) return
-      if (!fromFile) {
-        await stashPlan(ctx.config, plan)
-        stashed = plan
-      }
+      // Stashed even when it came from a file: a stopped apply is then resumed by plain `embedform apply`.
+      await stashPlan(ctx.config, plan)
+      stashed = plan
       result = await applyPlan(ctx, plan, {
         skipGate: flags['skip-gate'],
         signal: abort.signal,
@@ -70,15 +72,45 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
       if (stashed) await dropStashedPlan(ctx.config, stashed.id)
     } catch (err) {
       if (abort.signal.aborted) throw this.interrupted(fromFile, err)
-      // Refused before it started (stale, locked, in progress elsewhere): there is nothing to resume.
-      if (stashed && isEmbedformError(err) && err.kind === 'input') await dropStashedPlan(ctx.config, stashed.id)
-      throw err
+      throw await this.stopped(ctx, stashed, err)
     } finally {
-      process.off('SIGINT', onSigint)
+      stopListening()
       renderer.stop()
       await ctx.close()
     }
     this.report(result)
+  }
+
+  /**
+   * After a failure: when the store's journal holds this plan's progress, the error's hint ends
+   * with the same next command `status` shows; when nothing started, the stash goes.
+   */
+  private async stopped(ctx: EngineContext, stashed: Plan | undefined, err: unknown): Promise<unknown> {
+    if (!stashed) return err
+    const inFlight = await findInFlightApply(ctx).catch(() => undefined)
+    if (!inFlight || inFlight.planId !== stashed.id) {
+      await dropStashedPlan(ctx.config, stashed.id)
+      return err
+    }
+    if (!isEmbedformError(err)) return err
+    const { next } = describeInFlight(inFlight.journal, inFlight.collection, { stashedHere: true })
+    return new EmbedformError({
+      code: err.code,
+      message: err.message,
+      kind: err.kind,
+      ...(err.location ? { location: err.location } : {}),
+      hint: err.hint ? `${err.hint}; then ${next}` : next,
+      cause: err,
+    })
+  }
+
+  /** A saved plan runs only if it is exactly what `plan` would make now (and passes preflight). */
+  private async savedPlan(ctx: EngineContext, file: string): Promise<Plan> {
+    const plan = await readPlanFile(file)
+    const inFlight = await findInFlightApply(ctx)
+    if (inFlight && inFlight.planId !== plan.id) throw inFlightError(inFlight, `in flight, so plan ${plan.id} from ${file} cannot start`)
+    await verifySavedPlan(ctx, plan, file)
+    return plan
   }
 
   /**
@@ -88,12 +120,8 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
   private async resumeOrPlan(ctx: EngineContext, autoApprove: boolean, json: boolean): Promise<Plan | undefined> {
     const inFlight = await findInFlightApply(ctx)
     if (!inFlight) return this.planAndConfirm(ctx, autoApprove, json)
-    if (!inFlight.plan) {
-      throw inputError('E_APPLY_IN_PROGRESS', `collection "${inFlight.collection}" has an apply of plan ${inFlight.planId} in flight, started elsewhere`, {
-        location: { path: `collections.${inFlight.collection}` },
-        hint: `resume it with \`embedform apply PLAN_FILE\` using that plan's file, or abandon it with \`embedform rollback --collection ${inFlight.collection}\``,
-      })
-    }
+    if (!inFlight.plan) throw inFlightError(inFlight, 'in flight, started from another checkout')
+    await preflightPlan(ctx, inFlight.plan)
     if (json) process.stdout.write(`${JSON.stringify({ type: 'resume', planId: inFlight.planId, collection: inFlight.collection })}\n`)
     else process.stdout.write(`Resuming the apply of plan ${inFlight.planId} left in flight on ${inFlight.collection}; the store's journal holds its progress.\n\n${renderPlan(inFlight.plan).trimEnd()}\n\n`)
     if (!autoApprove && !(await confirm('Resume this apply?'))) {
@@ -144,8 +172,17 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
   /** JSON-lines consumers read one object per line, errors included. */
   protected override fail(err: EmbedformError): never {
     if (!this.wantsJson) return super.fail(err)
-    process.stdout.write(`${JSON.stringify({ type: 'error', ok: false, error: err.toJSON() })}\n`)
+    process.stdout.write(`${JSON.stringify({ type: 'error', ok: false, error: this.errorJson(err) })}\n`)
     process.exitCode = err.exitCode
     return this.exit(err.exitCode)
   }
+}
+
+/** The in-flight apply as `status` describes it, with the same next command. */
+function inFlightError(inFlight: InFlightApply, what: string): EmbedformError {
+  const view = describeInFlight(inFlight.journal, inFlight.collection, { stashedHere: inFlight.plan !== undefined })
+  return inputError('E_APPLY_IN_PROGRESS', `collection "${inFlight.collection}" has an apply ${what}: ${view.state}`, {
+    location: { path: `collections.${inFlight.collection}` },
+    hint: view.next,
+  })
 }

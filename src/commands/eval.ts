@@ -2,11 +2,10 @@ import { resolve } from 'node:path'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { createEngineContext } from '../cli/engine-context.js'
-import type { EvalReport } from '../eval/evaluate.js'
 import { readQrels, readQueries } from '../eval/formats.js'
 import { parseCutoffs } from '../eval/metrics.js'
 import { renderEvalReport } from '../eval/render.js'
-import { evaluateCollection } from '../eval/run.js'
+import { type EvalOutcome, evaluateCollection } from '../eval/run.js'
 import { parseGenerationSelector } from '../search/generation.js'
 
 export default class Eval extends BaseCommand {
@@ -35,7 +34,7 @@ Queries: BEIR queries.jsonl ({"_id", "text"}) or TSV id<TAB>text. Qrels: BEIR TS
     const queries = await readQueries(resolve(flags.queries))
     const qrels = flags.qrels ? await readQrels(resolve(flags.qrels)) : undefined
     const ctx = await createEngineContext(flags.config, { log: (m) => this.note(m) })
-    let report: EvalReport
+    let report: EvalOutcome
     try {
       report = await evaluateCollection(ctx, {
         queries,
@@ -48,6 +47,7 @@ Queries: BEIR queries.jsonl ({"_id", "text"}) or TSV id<TAB>text. Qrels: BEIR TS
     } finally {
       await ctx.close()
     }
+    for (const s of report.skipped) this.note(`note: skipped g${s.generation}: ${s.reason}${s.hint ? ` (${s.hint})` : ''}`)
     this.emit(report, () => renderEvalReport(report))
   }
 }

@@ -1,42 +1,55 @@
 import { Flags } from '@oclif/core'
-import type { GcResult } from '../apply/types.js'
 import { gc } from '../apply/index.js'
 import { BaseCommand } from '../cli/base-command.js'
+import { canPrompt, confirm, needsAutoApprove } from '../cli/confirm.js'
 import { createEngineContext, pickCollection } from '../cli/engine-context.js'
+import { renderGc } from '../cli/views/gc.js'
+import { failure } from '../core/errors.js'
+import { type GcOutcome, refuseIrreplaceable } from '../engine/gc.js'
 
 export default class Gc extends BaseCommand {
-  static override description = `Drop retained generations beyond the newest --keep ones, freeing their storage. The live generation is never dropped. After gc, rolling back to a dropped generation means re-embedding it.`
+  static override description = `Drop retained generations beyond the newest --keep ones, freeing their storage. The live generation is never dropped. After gc, rolling back to a dropped generation means re-embedding it.
+
+Asks for confirmation like apply (--auto-approve without a terminal). A generation whose vectors embedform cannot re-create (adopted from a model it does not know, with no profile) is refused unless --force.`
 
   static override examples = [
     '<%= config.bin %> gc --dry-run',
     '<%= config.bin %> gc --keep 0',
-    '<%= config.bin %> gc --collection docs --keep 2 --json',
+    '<%= config.bin %> gc --collection docs --keep 2 --auto-approve --json',
+    '<%= config.bin %> gc --keep 0 --force   # also drop vectors of an unknown model',
   ]
 
   static override flags = {
     keep: Flags.integer({ description: 'Retained generations to keep per collection, newest first.', default: 1, min: 0 }),
     'dry-run': Flags.boolean({ description: 'Show what would be dropped without dropping it.', default: false }),
     collection: Flags.string({ description: 'Only this collection (default: all).' }),
+    'auto-approve': Flags.boolean({ description: 'Drop without asking for confirmation (required without a terminal).', default: false }),
+    force: Flags.boolean({ description: 'Also drop generations that cannot be re-created (vectors of an unknown model).', default: false }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Gc)
+    const dryRun = flags['dry-run']
+    if (!dryRun && !flags['auto-approve'] && !canPrompt(this.wantsJson)) needsAutoApprove('gc')
     const ctx = await createEngineContext(flags.config, { log: (m) => this.note(m) })
-    let result: GcResult
+    let result: GcOutcome
     try {
       const collection = flags.collection === undefined ? undefined : pickCollection(ctx.config, flags.collection)
-      result = await gc(ctx, collection, { keep: flags.keep, dryRun: flags['dry-run'] })
+      const opts = { keep: flags.keep, force: flags.force }
+      result = await gc(ctx, collection, { ...opts, dryRun: true })
+      if (!dryRun && !flags.force) refuseIrreplaceable(result)
+      if (!dryRun && result.dropped.length > 0) {
+        if (!flags['auto-approve']) {
+          process.stderr.write(`${renderGc(result, { force: flags.force })}\n`)
+          if (!(await confirm('Drop these generations? Rolling back to them afterwards means re-embedding.'))) {
+            throw failure('E_CANCELLED', 'gc cancelled; nothing was dropped', { hint: 'answer `yes` to drop them, or pass --auto-approve' })
+          }
+        }
+        result = await gc(ctx, collection, { ...opts, only: result.dropped.map(({ collection: c, generation }) => ({ collection: c, generation })) })
+      }
     } finally {
       await ctx.close()
     }
-    this.emit(result, () => render(result))
+    this.emit(result, () => renderGc(result, { force: flags.force }))
   }
-}
-
-function render(r: GcResult): string {
-  const verb = r.dryRun ? 'Would drop' : 'Dropped'
-  if (r.dropped.length === 0) return `Nothing to drop (keeping ${r.keep} retained generation(s) per collection).`
-  const lines = r.dropped.map((d) => `  ${d.collection} g${d.generation} (${d.physical}, ${d.populated} vectors)`)
-  const kept = r.kept.length > 0 ? `\nKept: ${r.kept.map((k) => `${k.collection} g${k.generation}`).join(', ')}` : ''
-  return `${verb} ${r.dropped.length} generation(s):\n${lines.join('\n')}${kept}${r.dryRun ? '\nRun without --dry-run to drop them.' : ''}`
 }

@@ -7,7 +7,7 @@ import { makePlan, planHasChanges, renderPlan, writePlanFile } from '../plan/ind
 export default class Plan extends BaseCommand {
   static override description = `Show what apply would change: per collection, the steps from the live generation to the configured profile, with rows to encode, time, storage and index estimates.
 
-Reads live state from the stores (never from a local file). With -o the plan is saved as JSON; \`embedform apply PLAN_FILE\` then executes exactly that plan and refuses it if the live state changed meanwhile.`
+Reads live state from the stores (never from a local file), and checks that apply could do it: key column unique and NOT NULL, text columns present (case-sensitive), vector column of a vector type, no materialized view over it, and the privileges apply needs. Every problem is listed with the object it is about and the fix, and exits 2; nothing in the store changes. With -o the plan is saved as JSON; \`embedform apply PLAN_FILE\` then executes exactly that plan and refuses it if the live state changed meanwhile.`
 
   static override examples = [
     '<%= config.bin %> plan',

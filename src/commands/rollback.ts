@@ -1,9 +1,10 @@
 import { Args, Flags } from '@oclif/core'
-import type { RollbackResult } from '../apply/types.js'
 import { rollback, status } from '../apply/index.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { canPrompt, confirm, needsAutoApprove } from '../cli/confirm.js'
 import { createEngineContext, pickCollection } from '../cli/engine-context.js'
+import { renderRollback, stickAdvice, type RollbackView } from '../cli/views/rollback.js'
+import { setProfile } from '../config/edit.js'
 import { failure, inputError } from '../core/errors.js'
 
 /** `g3` or `3` → 3. */
@@ -21,12 +22,15 @@ export default class Rollback extends BaseCommand {
 
 The last changed rows are embedded while the application's writes are held for at most --max-hold-ms (reads continue). A generation whose model embedform cannot load (adopted, unknown model) cannot be re-embedded: --accept-stale switches anyway and leaves those rows queued.
 
+Afterwards the configuration still names the newer profile, so the next \`embedform apply\` would migrate forward again: rollback prints the \`embedform profile use\` command that makes it stick, and --update-config runs it for you.
+
 Roll forward the same way: change the profile back in the configuration and \`embedform apply\` cuts over to the retained generation, re-embedding only the rows changed meanwhile.`
 
   static override examples = [
     '<%= config.bin %> rollback',
     '<%= config.bin %> rollback --collection docs --to g1',
     '<%= config.bin %> rollback docs',
+    '<%= config.bin %> rollback --auto-approve --update-config   # and point the configuration at the live profile',
     '<%= config.bin %> rollback --collection docs --auto-approve --json',
   ]
 
@@ -40,6 +44,10 @@ Roll forward the same way: change the profile back in the configuration and \`em
     'auto-approve': Flags.boolean({ description: 'Roll back without asking for confirmation (required without a terminal).', default: false }),
     'accept-stale': Flags.boolean({ description: 'Switch even if rows changed meanwhile cannot be re-embedded (the target\'s model is unknown); they stay stale and queued.', default: false }),
     'max-hold-ms': Flags.integer({ description: 'Longest the application\'s writes may be held while the last changed rows are embedded.', default: 1000, min: 1 }),
+    'update-config': Flags.boolean({
+      description: 'Also point the collection at the profile of the generation now live (like `embedform profile use`), so the next apply does not migrate forward again.',
+      default: false,
+    }),
   }
 
   async run(): Promise<void> {
@@ -47,7 +55,7 @@ Roll forward the same way: change the profile back in the configuration and \`em
     const to = flags.to === undefined ? undefined : parseGeneration(flags.to)
     if (!flags['auto-approve'] && !canPrompt(this.wantsJson)) needsAutoApprove('rollback')
     const ctx = await createEngineContext(flags.config, { log: (m) => this.note(m) })
-    let result: RollbackResult
+    let view: RollbackView
     try {
       const collection = pickCollection(ctx.config, flags.collection ?? args.collection)
       if (!flags['auto-approve']) {
@@ -58,21 +66,22 @@ Roll forward the same way: change the profile back in the configuration and \`em
           throw failure('E_CANCELLED', 'rollback cancelled; nothing was changed', { hint: 'answer `yes`, or pass --auto-approve' })
         }
       }
-      result = await rollback(ctx, collection, { ...(to === undefined ? {} : { to }), acceptStale: flags['accept-stale'], maxHoldMs: flags['max-hold-ms'] })
+      const result = await rollback(ctx, collection, { ...(to === undefined ? {} : { to }), acceptStale: flags['accept-stale'], maxHoldMs: flags['max-hold-ms'] })
+      const [after] = (await status(ctx, [collection])).collections
+      const advice = stickAdvice(ctx.config, collection, after)
+      view = { result, advice }
+      if (flags['update-config']) {
+        if (advice.kind === 'profile-changed' || advice.kind === 'unknown-model') {
+          throw inputError('E_ROLLBACK_CONFIG', `rolled back, but the configuration cannot be updated: ${advice.message}`, {
+            location: { file: ctx.config.file, path: `collections.${collection}.profile` },
+            hint: advice.kind === 'unknown-model' ? `set adopted_profile on collections.${collection}` : `restore profile ${advice.profile} as it was when g${result.to ?? '?'} was made`,
+          })
+        }
+        view.updated = advice.kind === 'profile-use' ? (await setProfile(ctx.config.file, advice.profile, collection)).changes : []
+      }
     } finally {
       await ctx.close()
     }
-    this.emit(result, () => render(result))
+    this.emit({ ...view.result, advice: view.advice, ...(view.updated ? { configUpdated: view.updated } : {}) }, () => renderRollback(view))
   }
-}
-
-function render(r: RollbackResult): string {
-  const gen = (g: number | null) => (g === null ? 'none' : `g${g}`)
-  const changed = r.stale + r.missing
-  const how = changed === 0 ? 'nothing re-embedded: no row changed while it was not live' : `${r.reembedded} row(s) re-embedded: ${r.stale} edited and ${r.missing} inserted while it was not live`
-  const held = r.heldMs === undefined ? '' : `; application writes held ${Math.round(r.heldMs)} ms`
-  const lines = [`Rolled back ${r.collection}: ${gen(r.from)} → ${gen(r.to)} live (${how}${held}).`]
-  if (r.abandoned) lines.push(`Abandoned the apply in flight (plan ${r.abandoned.planId}, g${r.abandoned.generation}).`)
-  for (const w of r.warnings) lines.push(`warning: ${w}`)
-  return lines.join('\n')
 }

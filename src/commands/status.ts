@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs'
 import { Flags } from '@oclif/core'
 import type { CollectionStatus, StatusReport } from '../apply/types.js'
 import { status } from '../apply/index.js'
 import { BaseCommand } from '../cli/base-command.js'
-import { createEngineContext } from '../cli/engine-context.js'
+import { createEngineContext, stashedPlanPath } from '../cli/engine-context.js'
+import { describeInFlight, type InFlightView } from '../cli/views/in-flight.js'
 
 export default class Status extends BaseCommand {
   static override description = `Show what each collection holds right now, read from the store: the live generation with its profile and fingerprint (and whether that matches the configuration), every generation with its per-row freshness (fresh: vector made from the row's current text; stale: text changed since; missing: no vector; unverified: a vector embedform did not make, e.g. adopted; queued: changes waiting for catch-up or sync) and index validity, who holds the migration lock, and an apply in flight.`
@@ -22,7 +24,9 @@ export default class Status extends BaseCommand {
     } finally {
       await ctx.close()
     }
-    this.emit(report, () => report.collections.map(renderCollection).join('\n'))
+    const stashedHere = (planId: string) => existsSync(stashedPlanPath(ctx.config, planId))
+    const collections = report.collections.map((c) => (c.journal ? { ...c, inFlight: describeInFlight(c.journal, c.collection, { stashedHere: stashedHere(c.journal.planId) }) } : c))
+    this.emit({ ...report, collections }, () => collections.map(renderCollection).join('\n'))
   }
 }
 
@@ -31,7 +35,7 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd())
 }
 
-function renderCollection(c: CollectionStatus): string {
+function renderCollection(c: CollectionStatus & { inFlight?: InFlightView }): string {
   const out: string[] = [`${c.collection} (store ${c.store})`]
   if (!c.exists) {
     out.push('  target does not exist in the store')
@@ -70,11 +74,9 @@ function renderCollection(c: CollectionStatus): string {
     }
   }
   out.push(`  lock:           ${c.lock ? `held by ${c.lock.holder} since ${c.lock.since}` : 'free'}`)
-  if (c.journal) {
-    const j = c.journal
-    const current = j.current ? `, running ${j.current}` : ''
-    out.push(`  in flight:      plan ${j.planId} → g${j.generation}, ${j.done.length} step(s) done${current}, updated ${j.updatedAt}`)
-    out.push('                  run `embedform apply` to resume it, or `embedform rollback` to abandon it')
+  if (c.inFlight) {
+    out.push(`  in flight:      ${c.inFlight.state}`)
+    out.push(`  next:           ${c.inFlight.next}`)
   } else {
     out.push('  in flight:      nothing')
   }

@@ -131,7 +131,7 @@ async function request(url: string, env: NodeJS.ProcessEnv): Promise<HfResponse>
       res = await fetch(current, { headers, redirect: 'manual' })
     } catch (cause) {
       throw failure('E_DOWNLOAD', `cannot reach ${current}: ${(cause as Error).message}`, {
-        hint: 'check the network, or set HF_ENDPOINT to a reachable mirror, or use --offline with a filled cache',
+        hint: 'check the network, or set HF_ENDPOINT to a reachable mirror; with the model already cached (`embedform models pull`), set HF_HUB_OFFLINE=1 to skip the network',
         cause,
       })
     }

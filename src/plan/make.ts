@@ -4,11 +4,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import { inputError } from '../core/errors.js'
+import type { EmbedformError } from '../core/errors.js'
 import { fingerprint } from '../core/fingerprint.js'
 import type { Collection, Profile } from '../core/types.js'
-import type { LiveState } from '../store/adapter.js'
+import type { GenerationSpec, LiveState } from '../store/adapter.js'
 import { classify } from './classify.js'
 import { measureThroughput } from './measure.js'
+import { runPreflight, throwPreflightErrors } from './preflight.js'
 import { buildSteps, type Throughput } from './steps.js'
 import { PLAN_FORMAT_VERSION, type CollectionPlan, type EngineContext, type GenerationRef, type Plan } from './types.js'
 
@@ -47,6 +49,10 @@ export function requireExisting(c: Collection, state: LiveState): void {
   }
 }
 
+function plannedSpec(id: number, fp: string, p: Profile): GenerationSpec {
+  return { id, profile: p.name, fingerprint: fp, model: p.model.source, dimensions: p.dimensions, storage: p.index.storage, index: p.index, normalized: p.normalize, profileSnapshot: p }
+}
+
 function refOf(g: { id: number; profile: string | null; fingerprint: string | null; dimensions: number; model: string | null }, fp: string | null): GenerationRef {
   return { generation: g.id, profile: g.profile, fingerprint: fp, dimensions: g.dimensions, model: g.model }
 }
@@ -77,13 +83,25 @@ export async function makePlan(ctx: EngineContext, opts: { collections?: string[
     return p.throughput ? { textsPerSecond: p.throughput, source: 'declared' } : undefined
   }
 
-  const plans: CollectionPlan[] = []
+  // Every collection is read and preflighted before anything is measured, so one run reports
+  // every problem and a refused plan costs no encoder time.
+  const checked = []
+  const problems: EmbedformError[] = []
   for (const c of collections) {
     const profile = desiredProfile(ctx, c)
     const adapter = await ctx.adapterFor(c.store)
     const state = await adapter.inspect(c)
     requireExisting(c, state)
     const cls = classify(c, profile, state, ctx.config, { inPlaceIndexRebuild: adapter.capabilities.inPlaceIndexRebuild })
+    const creates = cls.change === 'new-generation' ? plannedSpec(cls.nextId, fingerprint(profile), profile) : undefined
+    const preflight = await runPreflight(adapter, c, cls.change, profile, creates)
+    problems.push(...preflight.errors)
+    checked.push({ c, profile, adapter, state, cls, preflightWarnings: preflight.warnings })
+  }
+  throwPreflightErrors(problems)
+
+  const plans: CollectionPlan[] = []
+  for (const { c, profile, adapter, state, cls, preflightWarnings } of checked) {
     const fp = fingerprint(profile)
     const encodes = cls.change === 'new-generation' || cls.change === 'cutover-retained'
     const throughput = encodes ? await throughputFor(profile) : undefined
@@ -108,7 +126,7 @@ export async function makePlan(ctx: EngineContext, opts: { collections?: string[
       steps,
       liveVersion: state.version,
       profile,
-      warnings: [...inFlightWarnings(state), ...adoption.map((line) => `adoption of ${state.adoptable}: ${line}`), ...cls.warnings],
+      warnings: [...inFlightWarnings(state), ...adoption.map((line) => `adoption of ${state.adoptable}: ${line}`), ...cls.warnings, ...preflightWarnings],
       ...(throughput ? { throughput } : {}),
     })
   }

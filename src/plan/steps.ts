@@ -84,6 +84,16 @@ export function buildSteps(input: StepInput): PlanStep[] {
     }
   }
 
+  // A concrete index named like the alias, with vectors, becomes an alias over a clone of itself before anything else.
+  const adopt = (): void => {
+    if (!state.adoptable || !cls.live) return
+    add('adopt', `adopt ${state.adoptable}: clone it into g${cls.live.id} behind alias ${collection.target} (writes held for the clone)`, {
+      touches: [`index ${state.adoptable}`],
+      reversible: false,
+      affectsReaders: true,
+    })
+  }
+
   switch (cls.change) {
     case 'none':
     case 'runtime-only':
@@ -93,12 +103,14 @@ export function buildSteps(input: StepInput): PlanStep[] {
       verify()
       return steps
     case 'cutover-retained':
+      adopt()
       add('catch-up', `catch up g${g}: embed rows written since it was live`, { estimate: encodeEstimate(missingInTarget) })
       if (cls.indexChanged) indexSteps()
       verify()
       gateAndCutover()
       return steps
     case 'new-generation':
+      adopt()
       add(
         'create-generation',
         `create generation g${g} (${profile.name}, ${profile.dimensions}-d ${profile.index.storage}, fingerprint ${input.fingerprint.slice(0, 8)}…)`,

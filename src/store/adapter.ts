@@ -3,6 +3,7 @@
  * adapters provide primitive, idempotent operations and never decide what happens next.
  * A new store is a new adapter, never a change to the engine.
  */
+import type { EmbedformError } from '../core/errors.js'
 import type { Collection, IndexSettings, Profile, StoreConfig, StoreKind, VectorStorage } from '../core/types.js'
 
 /** Primary-key value as the store returns it (int8 keys arrive as strings from pg). */
@@ -257,7 +258,54 @@ export interface AdapterCapabilities {
   maxIndexDimensions: Record<VectorStorage, number>
 }
 
+/** One measured run of the real pipeline on sampled rows: what plan's estimates come from. */
+export interface PipelineMeasurement {
+  rows: number
+  /** Reading the rows' text, as pending() does. */
+  readMs: number
+  encodeMs: number
+  /** Writing the vectors through the adapter's own write path into a copy with the table's real indexes. */
+  writeMs: number
+  /** Indexes on the copy the writes went through (names as on the real table). */
+  indexes: string[]
+  /** Share of the writes that touched no index (heap-only), where the store can tell. */
+  heapOnlyShare?: number
+}
+
+export interface PipelineProbe {
+  dimensions: number
+  storage: VectorStorage
+  sampleRows: number
+  encode: (texts: string[]) => Promise<Float32Array[]>
+}
+
 export type Release = () => Promise<void>
+
+/** What a plan will do to a collection, so preflight checks only what that work needs. */
+export interface PreflightDesired {
+  dimensions: number
+  storage: VectorStorage
+  /** A new vector column/index/trigger is created (new generation, index rebuild, adoption). */
+  createsObjects: boolean
+  /** The column or alias the application reads is switched (any cutover). */
+  cutsOver: boolean
+  /** The generation the plan would create, when it creates one. */
+  generation?: GenerationSpec
+}
+
+/**
+ * A reason apply would fail (error) or surprise the user (warning), found by reading the store
+ * before anything is changed. `object` names the table/column/view/role it is about.
+ */
+export interface PreflightProblem {
+  code: string
+  /** note: not a problem, something the plan should show (e.g. settings carried to the new generation). */
+  severity: 'error' | 'warning' | 'note'
+  message: string
+  object: string
+  /** The next action: the SQL or config change that removes the problem. */
+  hint: string
+}
 
 export interface StoreAdapter {
   readonly kind: StoreKind
@@ -297,6 +345,25 @@ export interface StoreAdapter {
    * possible afterwards, one line each; [] when nothing needs adopting.
    */
   describeAdoption?(c: Collection): Promise<string[]>
+  /**
+   * Makes `LiveState.adoptable` switchable (OpenSearch: the concrete index becomes an alias over
+   * a clone of itself) while the application's writes are held; the plan's `adopt` step runs it,
+   * never the cutover. Nothing to adopt: does nothing.
+   */
+  adopt?(c: Collection): Promise<{ heldMs: number }>
+  /**
+   * Read-only checks that the collection can be migrated as desired (key, text fields, vector
+   * column, dependent objects, privileges; for a new generation its index settings by the store's
+   * own rules, e.g. OpenSearch's k-NN rules of the cluster's version), run by plan and apply
+   * before any lock or DDL. Errors stop the plan; warnings and notes are shown with it.
+   */
+  preflight?(c: Collection, desired: PreflightDesired): Promise<PreflightProblem[]>
+  /**
+   * Optional: reads a sample of rows, encodes them through `probe.encode` and writes the vectors
+   * through the real write path into a throwaway copy that has the table's own indexes, then
+   * discards everything (nothing in the store changes).
+   */
+  measurePipeline?(c: Collection, probe: PipelineProbe): Promise<PipelineMeasurement>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>

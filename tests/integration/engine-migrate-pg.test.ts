@@ -209,7 +209,7 @@ describe('migration on native PostgreSQL through the CLI', () => {
     expect(dry.code, dry.stderr).toBe(0)
     expect(JSON.parse(dry.stdout).dropped.map((d: any) => d.generation)).toEqual([1])
     expect((await statusOf()).generations).toHaveLength(2)
-    const gc = await cli(['gc', '--keep', '0'])
+    const gc = await cli(['gc', '--keep', '0', '--auto-approve'])
     expect(gc.code, gc.stderr).toBe(0)
     expect((await statusOf()).generations.map((g: any) => g.id)).toEqual([2])
   })

@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js'
 import { loadConfig, redactConfig, resolveWithSources } from '../../config/index.js'
 import { overrideFlags, overridesFromFlags } from '../../config/flags.js'
 import { formatRows } from '../../config/render.js'
+import { redactSourced } from '../../util/redact.js'
 
 export default class ConfigShow extends BaseCommand {
   static override description = `Print the configuration as embedform sees it. With --resolved, every value of the config and of each profile with its source: flag, env:NAME, file:line, extends:PROFILE or default (precedence in that order). Passwords are always redacted.`
@@ -27,7 +28,13 @@ export default class ConfigShow extends BaseCommand {
       this.emit(config, () => JSON.stringify(config, null, 2))
       return
     }
-    const r = await resolveWithSources(opts)
+    const resolved = await resolveWithSources(opts)
+    // Values are masked again with their sources in view: a value from a secret-named variable is a secret under any key.
+    const r = {
+      ...resolved,
+      settings: resolved.settings.map((row) => redactSourced(row)),
+      profiles: Object.fromEntries(Object.entries(resolved.profiles).map(([name, rows]) => [name, rows.map((row) => redactSourced(row))])),
+    }
     this.emit({ file: r.config.file, selectedProfile: r.selectedProfile ?? null, settings: r.settings, profiles: r.profiles }, () =>
       [
         `${r.config.file}`,

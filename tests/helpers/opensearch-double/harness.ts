@@ -32,7 +32,7 @@ export const baseMapping = { id: { type: 'long' }, body: { type: 'text' }, updat
  * usual starting point. Writes go through the target name, so they reach the alias's write
  * index once embedform has turned it into an alias.
  */
-export async function openSearchHarness(node: string, opts: Partial<OpenSearchAdapterOptions> = { bulk: { attempts: 5, backoffMs: 5 } }): Promise<Harness & { http: OsHttp; physical(generation: number): string }> {
+export async function openSearchHarness(node: string, opts: Partial<OpenSearchAdapterOptions> = { bulk: { attempts: 5, backoffMs: 5 } }): Promise<Harness & { adapter: OpenSearchAdapter; http: OsHttp; physical(generation: number): string }> {
   const target = `docs_${process.pid}_${Date.now() % 100_000}_${++counter}`
   const http = OsHttp.fromStore({ name: 'test', kind: 'opensearch', node })
   const adapter = new OpenSearchAdapter(OsHttp.fromStore({ name: 'test', kind: 'opensearch', node }), opts)
@@ -64,7 +64,10 @@ export async function openSearchHarness(node: string, opts: Partial<OpenSearchAd
       await ensure()
       await put([row])
     },
-    updateText: async (key, text) => put([{ key, text }]),
+    // Applications edit with a partial update: the rest of the document, its vector included, stays.
+    updateText: async (key, text) => {
+      await http.request({ method: 'POST', path: `/${target}/_update/${key}`, body: { doc: { body: text, updated_at: stamp() } }, query: { refresh: 'true' } })
+    },
     remove: async (key) => {
       await http.request({ method: 'DELETE', path: `/${target}/_doc/${key}`, query: { refresh: 'true' } })
     },
@@ -76,7 +79,7 @@ export async function openSearchHarness(node: string, opts: Partial<OpenSearchAd
       await adapter.close()
       for (let g = 1; g <= 4; g++) await http.request({ method: 'DELETE', path: `/${target}__g${g}`, accept: [404] })
       await http.request({ method: 'DELETE', path: `/${target}`, accept: [404] })
-      for (const kind of ['generations', 'journal', 'lock']) {
+      for (const kind of ['generations', 'journal', 'lock', 'hold']) {
         await http.request({ method: 'DELETE', path: `/${STATE_INDEX}/_doc/${kind}:${target}`, accept: [404] })
       }
       await http.close()

@@ -1,4 +1,4 @@
-import { badRequest } from './errors.js'
+import { OsError, badRequest } from './errors.js'
 
 export interface StoredDoc {
   id: string
@@ -15,6 +15,8 @@ export interface KnnField {
 export interface QueryContext {
   docs: StoredDoc[]
   knnFields: Map<string, KnnField>
+  /** Field mappings of the searched indices, for the checks that depend on a field's type. */
+  properties?: Record<string, Json>
 }
 
 type Json = Record<string, unknown>
@@ -54,9 +56,12 @@ export function compileQuery(q: Json | undefined, ctx: QueryContext): Scorer {
     case 'bool':
       return boolScorer(body, ctx)
     case 'multi_match':
+      checkLenient(body, ctx)
       return bm25Scorer(String(body.query), body.fields as string[], ctx)
     case 'knn':
       return knnScorer(body, ctx)
+    case 'script_score':
+      return scriptScorer(body, ctx)
     default:
       throw badRequest('parsing_exception', `unknown query [${type}]`)
   }
@@ -127,6 +132,23 @@ function boolScorer(body: Json, ctx: QueryContext): Scorer {
   }
 }
 
+const NUMERIC = new Set(['long', 'integer', 'short', 'byte', 'double', 'float', 'half_float', 'scaled_float', 'unsigned_long'])
+
+/** Without `lenient`, a query text that a numeric or date field among `fields` cannot parse fails the whole search. */
+function checkLenient(body: Json, ctx: QueryContext): void {
+  if (body.lenient === true) return
+  const query = String(body.query)
+  for (const f of (body.fields as string[]) ?? []) {
+    const type = String(ctx.properties?.[f]?.type ?? '')
+    const bad = (NUMERIC.has(type) && !Number.isFinite(Number(query))) || (type.startsWith('date') && Number.isNaN(Date.parse(query)) && !/^\d+$/.test(query))
+    if (bad) {
+      throw new OsError(400, 'search_phase_execution_exception', 'all shards failed', undefined, [
+        { type: 'query_shard_exception', reason: `failed to create query: ${NUMERIC.has(type) ? `For input string: "${query}"` : `failed to parse date field [${query}]`}` },
+      ])
+    }
+  }
+}
+
 const tokenize = (s: string) => s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean)
 
 /** BM25 (k1 1.2, b 0.75) per field, best field wins — multi_match's default best_fields. */
@@ -179,6 +201,51 @@ export function knnScore(space: KnnField['spaceType'], a: number[], b: number[])
   return (1 + cos) / 2
 }
 
+/**
+ * The k-NN plugin's exact search: script_score with the `knn_score` script (lang `knn`), a brute
+ * force over the documents the inner query matches. Scores follow the plugin's script spaces.
+ */
+function scriptScorer(body: Json, ctx: QueryContext): Scorer {
+  const inner = compileQuery(body.query as Json | undefined, ctx)
+  const script = (body.script ?? {}) as Json
+  if (script.source !== 'knn_score' || script.lang !== 'knn') throw badRequest('illegal_argument_exception', `the double implements only the knn_score script of lang knn`)
+  const params = (script.params ?? {}) as Json
+  const field = String(params.field)
+  const f = ctx.knnFields.get(field)
+  if (!f) throw badRequest('illegal_argument_exception', `Field '${field}' is not knn_vector type.`)
+  const q = params.query_value as number[]
+  if (!Array.isArray(q) || q.length !== f.dimension) throw badRequest('illegal_argument_exception', `Query vector has invalid dimension: ${q?.length}. Dimension should be: ${f.dimension}`)
+  const space = String(params.space_type) as KnnField['spaceType']
+  if (space === 'cosinesimil' && q.every((x) => x === 0)) throw badRequest('illegal_argument_exception', 'zero vector is not supported when space type is [cosinesimil]')
+  return (d) => {
+    if (inner(d) === null) return null
+    const v = fieldValue(d.source, field)
+    if (!Array.isArray(v)) return null
+    if (space === 'l2') return 1 / (1 + l2Squared(q, v as number[]))
+    if (space === 'cosinesimil') return 1 + cosine(q, v as number[])
+    const dot = q.reduce((acc, x, i) => acc + x * ((v as number[])[i] as number), 0)
+    return dot >= 0 ? dot + 1 : 1 / (1 - dot)
+  }
+}
+
+function l2Squared(a: number[], b: number[]): number {
+  let s = 0
+  for (let i = 0; i < a.length; i++) s += ((a[i] as number) - (b[i] as number)) ** 2
+  return s
+}
+
+function cosine(a: number[], b: number[]): number {
+  let dot = 0
+  let na = 0
+  let nb = 0
+  for (let i = 0; i < a.length; i++) {
+    dot += (a[i] as number) * (b[i] as number)
+    na += (a[i] as number) ** 2
+    nb += (b[i] as number) ** 2
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb)
+}
+
 function knnScorer(body: Json, ctx: QueryContext): Scorer {
   const [field, raw] = single(body)
   const spec = raw as { vector: number[]; k: number }
@@ -188,6 +255,7 @@ function knnScorer(body: Json, ctx: QueryContext): Scorer {
     throw badRequest('illegal_argument_exception', `Query vector has invalid dimension: ${spec.vector?.length}. Dimension should be: ${f.dimension}`)
   }
   if (!(spec.k >= 1 && spec.k <= 10_000)) throw badRequest('illegal_argument_exception', `[knn] requires 0 < k <= 10000`)
+  if (f.spaceType === 'cosinesimil' && spec.vector.every((x) => x === 0)) throw badRequest('illegal_argument_exception', 'zero vector is not supported when space type is [cosinesimil]')
   // Brute force: exact neighbours, which an HNSW graph only approximates.
   const scored = ctx.docs
     .map((d) => ({ id: d.id, v: fieldValue(d.source, field) }))

@@ -6,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { OsHttp } from '../../../plugins/opensearch/index.js'
 import { EmbedformError } from '../../../src/core/errors.js'
 import type { Collection, IndexSettings, Profile } from '../../../src/core/types.js'
-import type { GenerationSpec, PendingRow, StoreAdapter } from '../../../src/store/adapter.js'
+import type { CutoverOptions, GenerationSpec, PendingRow } from '../../../src/store/adapter.js'
+import type { OpenSearchAdapter } from '../../../plugins/opensearch/index.js'
+import { flatSettings } from '../../../plugins/opensearch/carry.js'
 import { fakeVector } from '../../conformance/fake-vectors.js'
 import { openSearchHarness, stamp } from './harness.js'
 
@@ -23,6 +25,11 @@ export function spec(id: number): GenerationSpec {
   return { id, profile: profile.name, fingerprint: `fp${id}`, model: profile.model.source, dimensions: DIMS, storage: 'vector', index, normalized: true, profileSnapshot: profile }
 }
 export const vec = (g: number, text: string) => fakeVector(`g${g}|${text}`, DIMS)
+/** The engine's side of a cutover: embeds what is still pending with generation g's vectors. */
+export const embed = (g: number, maxHeldRows = 100): CutoverOptions => ({
+  maxHeldRows,
+  embed: async (pending) => pending.map((r) => ({ key: r.key, vector: vec(g, r.text), ...(r.token === undefined ? {} : { token: r.token }) })),
+})
 export const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ key: i + 1, text: `document ${i + 1} on subject ${i % 5}` }))
 
 export async function collect(it: AsyncIterable<PendingRow[]>): Promise<PendingRow[][]> {
@@ -42,7 +49,7 @@ export async function rejection(p: Promise<unknown>): Promise<EmbedformError> {
 
 export interface Ctx {
   h: Awaited<ReturnType<typeof openSearchHarness>>
-  a: StoreAdapter
+  a: OpenSearchAdapter
   c: Collection
   http: OsHttp
   backfill(g: number, batchSize?: number): Promise<void>
@@ -106,7 +113,9 @@ export function openSearchScenarios(name: string, node: () => string): void {
       expect(await settings()).toMatchObject({ knn: 'true', refresh_interval: '-1', number_of_replicas: '0' })
       await t.backfill(1)
       await a.buildIndex(c, 1)
-      expect(await settings()).toMatchObject({ refresh_interval: '1s', number_of_replicas: '0' })
+      // The live index keeps the default refresh interval: so does the generation once loaded.
+      expect(await settings()).toMatchObject({ number_of_replicas: '0' })
+      expect((await settings()).refresh_interval).toBeUndefined()
     })
 
     it('reports a vector of the wrong length per document with the mapper_parsing_exception', async () => {
@@ -136,7 +145,7 @@ export function openSearchScenarios(name: string, node: () => string): void {
     it('switches the alias while a concurrent reader never sees zero hits or an error', async () => {
       const { a, c, http } = t
       await t.ready(20)
-      await a.cutover(c, 1)
+      await a.cutover(c, 1, embed(1))
       await a.createGeneration(c, spec(2))
       await t.backfill(2)
       await a.buildIndex(c, 2)
@@ -151,9 +160,9 @@ export function openSearchScenarios(name: string, node: () => string): void {
           await new Promise((res) => setImmediate(res))
         }
       })()
-      await a.cutover(c, 2)
-      await a.cutover(c, 1)
-      await a.cutover(c, 2)
+      await a.cutover(c, 2, embed(2))
+      await a.cutover(c, 1, embed(1))
+      await a.cutover(c, 2, embed(2))
       stop = true
       await reader
       expect(reads).toBeGreaterThan(3)
@@ -164,7 +173,7 @@ export function openSearchScenarios(name: string, node: () => string): void {
     it('applies all _aliases actions or none', async () => {
       const { a, c, http } = t
       await t.ready(3)
-      await a.cutover(c, 1)
+      await a.cutover(c, 1, embed(1))
       const err = await rejection(
         http.request({ method: 'POST', path: '/_aliases', body: { actions: [{ remove: { index: `${c.target}__g1`, alias: c.target } }, { add: { index: `${c.target}_no_such_index`, alias: c.target } }] } }),
       )
@@ -209,7 +218,10 @@ export function openSearchScenarios(name: string, node: () => string): void {
       await t.backfill(2)
       await a.buildIndex(c, 2)
       expect((await a.verify(c, 2)).ok).toBe(true)
-      await a.cutover(c, 2)
+      expect((await rejection(a.cutover(c, 2, embed(2)))).code).toBe('E_ADOPT_FIRST')
+      expect((await a.adopt(c)).heldMs).toBeGreaterThanOrEqual(0)
+      expect(await a.describeAdoption!(c)).toEqual([])
+      expect(await a.cutover(c, 2, embed(2))).toMatchObject({ status: 'done', leftStale: 0 })
       const after = await a.inspect(c)
       expect(after.adoptable).toBeUndefined()
       expect(after.generations.map((g) => [g.id, g.status, g.physical])).toEqual([
@@ -222,31 +234,169 @@ export function openSearchScenarios(name: string, node: () => string): void {
       await h.insert({ key: 11, text: 'after the cutover' })
       expect((await getDoc(http, `${c.target}__g2`, '11')).found).toBe(true)
 
-      await a.cutover(c, 1)
+      await a.cutover(c, 1, embed(1))
       expect((await a.inspect(c)).live).toBe(1)
       expect((await a.search(c, 1, { vector: vec(1, seeded[4]!.text), k: 1 }))[0]!.key).toBe('5')
       await h.insert({ key: 12, text: 'after the rollback' })
       expect((await getDoc(http, `${c.target}__g1`, '12')).found).toBe(true)
 
-      await a.cutover(c, 2)
+      await a.cutover(c, 2, embed(2))
       await a.dropGeneration(c, 1)
       expect(await exists(http, `${c.target}__g1`)).toBe(false)
       expect((await a.inspect(c)).generations.map((g) => g.id)).toEqual([2])
     })
 
-    it('refuses to replace a concrete index that changed after the last catch-up, and unblocks it', async () => {
-      const { h, a, c } = t
+    it('catch-up refreshes first: a write the live index has not made searchable (refresh_interval -1) is caught up', async () => {
+      const { h, a, c, http } = t
       await t.ready(5)
-      await h.updateText(3, 'changed after catch-up')
-      const err = await rejection(a.cutover(c, 1))
-      expect(err.code).toBe('E_CUTOVER_STALE')
-      expect(err.message).toContain('document 3 changed after the last catch-up')
-      await h.insert({ key: 6, text: 'writes work again' })
-      for await (const page of a.pending(c, 1, { batchSize: 10, phase: 'catchup' })) {
-        await a.write(c, 1, page.map((r) => ({ key: r.key, token: r.token, version: r.version, vector: vec(1, r.text) })))
+      await http.request({ method: 'PUT', path: `/${c.target}/_settings`, body: { index: { refresh_interval: '-1' } } })
+      await http.request({ method: 'PUT', path: `/${c.target}/_doc/6`, body: { id: 6, body: 'written, not refreshed', updated_at: stamp() } })
+      expect((await http.request({ method: 'POST', path: `/${c.target}/_count`, body: {} })).body.count).toBe(5)
+      const found = (await collect(a.pending(c, 1, { batchSize: 10, phase: 'catchup' }))).flat()
+      expect(found.map((r) => [String(r.key), r.text])).toEqual([['6', 'written, not refreshed']])
+    })
+
+    it('cutover loses no write: one made just before is embedded under the hold, one made during it is refused with cluster_block_exception and its retry lands in the new live index', async () => {
+      const { h, a, c, http } = t
+      await t.ready(5)
+      await http.request({ method: 'PUT', path: `/${c.target}/_settings`, body: { index: { refresh_interval: '-1' } } })
+      await http.request({ method: 'PUT', path: `/${c.target}/_doc/6`, body: { id: 6, body: 'just before the cutover', updated_at: stamp() } })
+      let refused: Record<string, any> | undefined
+      const result = await a.cutover(c, 1, {
+        maxHeldRows: 100,
+        embed: async (pending) => {
+          const during = await http.request({ method: 'PUT', path: `/${c.target}/_doc/7`, body: { id: 7, body: 'during the cutover', updated_at: stamp() }, accept: [403] })
+          refused = during.body
+          return pending.map((r) => ({ key: r.key, vector: vec(1, r.text), ...(r.token ? { token: r.token } : {}) }))
+        },
+      })
+      expect(result).toMatchObject({ status: 'done', embeddedWhileHeld: 1, leftStale: 0 })
+      if (result.status === 'done') expect(result.heldMs).toBeGreaterThanOrEqual(result.swapMs)
+      expect(refused?.error?.type).toBe('cluster_block_exception')
+      await http.request({ method: 'PUT', path: `/${c.target}/_doc/7`, body: { id: 7, body: 'during the cutover', updated_at: stamp() }, query: { refresh: 'true' } })
+      const g1 = `${c.target}__g1`
+      expect((await getDoc(http, g1, '7')).found).toBe(true)
+      const six = await getDoc(http, g1, '6')
+      Array.from(vec(1, 'just before the cutover')).forEach((x, i) => expect(six._source.embedding[i]).toBeCloseTo(x, 6))
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 7, fresh: 6, missing: 1 })
+    })
+
+    it('a catch-up pass starts where the previous one began, and a row a caller read but never wrote is still embedded by the cutover', async () => {
+      const { h, a, c } = t
+      await t.ready(6)
+      const pass = async (write: (key: string) => boolean) => {
+        const read = (await collect(a.pending(c, 1, { batchSize: 10, phase: 'catchup' }))).flat()
+        const kept = read.filter((r) => write(String(r.key)))
+        if (kept.length > 0) await a.write(c, 1, kept.map((r) => ({ key: r.key, token: r.token, version: r.version, vector: vec(1, r.text) })))
+        return read.map((r) => String(r.key)).sort()
       }
-      await a.cutover(c, 1)
-      expect((await a.inspect(c)).live).toBe(1)
+      await h.updateText(2, 'two, edited and dropped by the caller')
+      expect(await pass(() => false)).toEqual(['2'])
+      await h.updateText(4, 'four, edited')
+      expect(await pass((k) => k !== '2')).toEqual(['2', '4'])
+      await h.updateText(5, 'five, edited')
+      // Starts at the previous pass: the dropped row is older than that.
+      expect(await pass(() => true)).toEqual(['5'])
+      expect(await a.freshness(c, 1)).toMatchObject({ stale: 1, queued: 1 })
+      const result = await a.cutover(c, 1, embed(1))
+      expect(result).toMatchObject({ status: 'done', embeddedWhileHeld: 1, leftStale: 0 })
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 6, fresh: 6, stale: 0 })
+    })
+
+    it('refuses a zero vector under cosinesimil before sending it, and records one under innerproduct for verify', async () => {
+      const { h, a, c } = t
+      await h.seed(rows(3))
+      const cosine = { ...spec(1), normalized: false }
+      await a.createGeneration(c, cosine)
+      const zero = new Float32Array(DIMS)
+      const [page] = await collect(a.pending(c, 1, { batchSize: 10, phase: 'backfill' }))
+      const err = await rejection(a.write(c, 1, page!.map((r) => ({ key: r.key, token: r.token, vector: r.key === '2' ? zero : vec(1, r.text) }))))
+      expect(err.code).toBe('E_ZERO_VECTOR')
+      expect(err.message).toContain('(2)')
+      await a.createGeneration(c, spec(2))
+      const [again] = await collect(a.pending(c, 2, { batchSize: 10, phase: 'backfill' }))
+      await a.write(c, 2, again!.map((r) => ({ key: r.key, token: r.token, vector: r.key === '2' ? zero : vec(2, r.text) })))
+      await a.buildIndex(c, 2)
+      expect(await a.verify(c, 2)).toMatchObject({ zeroVectors: 1, missing: 0 })
+    })
+
+    it('lifts a write block that a cutover killed during its hold left on the live index, when the next run takes the lock', async () => {
+      const { h, a, c, http } = t
+      await t.ready(3)
+      // What a process killed between _block/write and the swap leaves: the record, then the block.
+      await http.request({ method: 'PUT', path: `/.embedform/_doc/hold:${c.target}`, body: { kind: 'hold', collection: c.target, hold: { index: c.target, since: new Date().toISOString(), pid: 1, host: 'gone' } }, query: { refresh: 'true' } })
+      await http.request({ method: 'PUT', path: `/${c.target}/_block/write` })
+      const blocked = await http.request({ method: 'PUT', path: `/${c.target}/_doc/9`, body: { id: 9, body: 'refused', updated_at: stamp() }, accept: [403] })
+      expect(blocked.status).toBe(403)
+      const release = await a.lock(c, 'next run')
+      await release()
+      await h.insert({ key: 9, text: 'accepted again' })
+      expect((await http.request({ method: 'GET', path: `/.embedform/_doc/hold:${c.target}`, accept: [404] })).status).toBe(404)
+    })
+
+    it('writes copies of documents dated before 1970 without an external version (external_gte refuses negative ones)', async () => {
+      const { h, a, c, http } = t
+      await h.seed(rows(2))
+      await http.request({ method: 'PUT', path: `/${c.target}/_doc/3`, body: { id: 3, body: 'an old letter', updated_at: -86_400_000 }, query: { refresh: 'true' } })
+      await a.createGeneration(c, spec(1))
+      await t.backfill(1)
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 3, fresh: 3, missing: 0 })
+    })
+
+    it('refuses a key field OpenSearch cannot sort on, naming the sortable sub-field', async () => {
+      const { h, a, c } = t
+      await h.seed(rows(2))
+      await a.createGeneration(c, spec(1))
+      const err = await rejection(collect(a.pending({ ...c, key: 'body' }, 1, { batchSize: 10, phase: 'backfill' })))
+      expect(err.code).toBe('E_KEY_NOT_SORTABLE')
+      expect(err.message).toContain('mapped as text')
+      expect(err.location?.path).toBe(`collections.${c.name}.key`)
+    })
+
+    it('carries index settings and mapping parts the application depends on into the new generation, and lists them', async () => {
+      const { a, c, http } = t
+      await http.request({
+        method: 'PUT',
+        path: `/${c.target}`,
+        body: {
+          settings: { index: { number_of_shards: 1, number_of_replicas: 0, knn: true, 'knn.algo_param.ef_search': 256, analysis: { analyzer: { folded: { type: 'custom', tokenizer: 'standard', filter: ['lowercase', 'asciifolding'] } } } } },
+          mappings: {
+            dynamic_templates: [{ labels: { match: 'label_*', mapping: { type: 'keyword' } } }],
+            _source: { excludes: ['scratch'] },
+            properties: { id: { type: 'long' }, body: { type: 'text', analyzer: 'folded' }, updated_at: { type: 'date', format: 'epoch_millis' } },
+          },
+        },
+      })
+      await http.request({ method: 'PUT', path: `/${c.target}/_doc/1`, body: { id: 1, body: 'Crème brûlée', updated_at: stamp() }, query: { refresh: 'true' } })
+      const desired = { dimensions: spec(1).dimensions, storage: spec(1).storage, createsObjects: true, cutsOver: true, generation: spec(1) }
+      const notes = (await a.preflight(c, desired))
+        .filter((p) => p.severity === 'note')
+        .map((p) => p.message)
+        .join('\n')
+      expect(notes).toContain('index.knn.algo_param.ef_search=256')
+      expect(notes).toContain('dynamic_templates: labels')
+      expect(notes).toContain('index.analysis: analyzer.folded')
+      expect(notes).toContain('fields excluded from _source (scratch)')
+      await a.createGeneration(c, spec(1))
+      const g1 = `${c.target}__g1`
+      const body = (await http.request({ method: 'GET', path: `/${g1}` })).body[g1]
+      const settings = flatSettings(body.settings.index)
+      expect(settings['knn.algo_param.ef_search']).toBe('256')
+      expect(settings['analysis.analyzer.folded.tokenizer']).toBe('standard')
+      expect(body.mappings.dynamic_templates).toEqual([{ labels: { match: 'label_*', mapping: { type: 'keyword' } } }])
+      expect(body.mappings._source).toEqual({ excludes: ['scratch'] })
+      expect(body.mappings.properties.body).toEqual({ type: 'text', analyzer: 'folded' })
+    })
+
+    it('inspect and freshness post no _refresh and write nothing; pending writes no state', async () => {
+      const { h, a, c, http } = t
+      await t.ready(4)
+      await h.updateText(2, 'two, edited')
+      const before = await http.request({ method: 'GET', path: `/.embedform/_doc/generations:${c.target}` })
+      await a.inspect(c)
+      await collect(a.pending(c, 1, { batchSize: 10, phase: 'catchup' }))
+      const after = await http.request({ method: 'GET', path: `/.embedform/_doc/generations:${c.target}` })
+      expect(after.body._seq_no).toBe(before.body._seq_no)
     })
 
     it('hybrid search brings a lexical match up next to the nearest neighbour', async () => {

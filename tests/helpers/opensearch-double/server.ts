@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Cluster, filterSource, type Action } from './cluster.js'
-import { OsError, badRequest } from './errors.js'
+import { OsError, badRequest, validationFailed } from './errors.js'
+import type { Version } from './knn-mapping.js'
 
 type Json = Record<string, unknown>
 
@@ -19,19 +20,23 @@ export interface OpenSearchDouble {
   faults: Faults
   /** false = behave like a cluster before 2.4: no point-in-time API, scroll only. */
   pitSupported: boolean
+  /** true = refuse `GET /` as a user without the cluster monitor privilege is refused. */
+  rootForbidden: boolean
   /** Every request seen, `METHOD /path`, for assertions on what the adapter sent. */
   requests: string[]
   close(): Promise<void>
 }
 
-export async function startOpenSearchDouble(): Promise<OpenSearchDouble> {
-  const cluster = new Cluster()
+/** `version`: the OpenSearch version the double answers as (the k-NN mapping rules follow it). */
+export async function startOpenSearchDouble(opts: { version?: Version } = {}): Promise<OpenSearchDouble> {
+  const cluster = new Cluster(opts.version)
   const faults: Faults = { bulkRejections: 0, items: new Map() }
   const double: OpenSearchDouble = {
     url: '',
     cluster,
     faults,
     pitSupported: true,
+    rootForbidden: false,
     requests: [],
     close: () => new Promise((res, rej) => server.close((e) => (e ? rej(e) : res()))),
   }
@@ -43,8 +48,10 @@ export async function startOpenSearchDouble(): Promise<OpenSearchDouble> {
       const url = new URL(req.url ?? '/', 'http://double')
       const line = `${req.method} ${url.pathname}`
       double.requests.push(line)
+      cluster.warnings = []
       try {
         const out = route(double, req, url, raw)
+        for (const w of cluster.warnings) res.appendHeader('warning', `299 OpenSearch-${cluster.version.join('.')} "${w}"`)
         send(res, out.status, req.method === 'HEAD' ? undefined : out.body)
       } catch (e) {
         if (e instanceof OsError) send(res, e.status, req.method === 'HEAD' ? undefined : e.body())
@@ -82,7 +89,8 @@ function route(d: OpenSearchDouble, req: IncomingMessage, url: URL, raw: string)
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent)
   const [a, b, e] = parts as [string?, string?, string?]
 
-  if (parts.length === 0) return ok({ version: { distribution: 'opensearch', number: '3.3.0' }, tagline: 'The OpenSearch Project: https://opensearch.org/' })
+  if (parts.length === 0 && d.rootForbidden) throw new OsError(403, 'security_exception', 'no permissions for [cluster:monitor/main] and User [name=app, backend_roles=[], requestedTenant=null]')
+  if (parts.length === 0) return ok({ version: { distribution: 'opensearch', number: c.version.join('.') }, tagline: 'The OpenSearch Project: https://opensearch.org/' })
   if (a === '_aliases' && m === 'POST') {
     c.updateAliases((json(raw).actions as Json[]) ?? [])
     return ok({ acknowledged: true })
@@ -117,6 +125,17 @@ function route(d: OpenSearchDouble, req: IncomingMessage, url: URL, raw: string)
     return ok(Object.fromEntries(c.resolve(a).map((n) => [n, indexView(c, n)])))
   }
   switch (b) {
+    case '_block':
+      if (m !== 'PUT' || !e) throw badRequest('illegal_argument_exception', `the double does not implement ${m} /${parts.join('/')}`)
+      return ok(c.addBlock(a, e))
+    case '_update': {
+      if (!e) throw badRequest('illegal_argument_exception', 'document id missing')
+      const cond = seqNoCondition(q)
+      const r = c.update(a, e, json(raw), cond)
+      if (r.status >= 400) return itemError(r)
+      if (q.get('refresh') === 'true' || q.get('refresh') === 'wait_for') c.refresh(c.writeTarget(a).name)
+      return { status: r.status, body: r.body }
+    }
     case '_search':
       if (e === 'point_in_time') {
         if (!d.pitSupported) throw badRequest('illegal_argument_exception', `request [/${a}/_search/point_in_time] contains unrecognized parameter`)
@@ -124,7 +143,11 @@ function route(d: OpenSearchDouble, req: IncomingMessage, url: URL, raw: string)
         return ok({ pit_id: c.createPit(a), _shards: { total: 1, successful: 1, skipped: 0, failed: 0 }, creation_time: Date.now() })
       }
       if (q.get('scroll')) return startScroll(d, a, json(raw))
-      return ok(c.search({ expr: a }, json(raw)))
+      {
+        const body = json(raw)
+        if (body.pit) throw validationFailed('[indices] cannot be used with point in time. Do not specify any index with point in time.')
+        return ok(c.search({ expr: a }, body))
+      }
     case '_count':
       return ok({ count: c.count(a, json(raw)), _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } })
     case '_refresh':
@@ -147,13 +170,14 @@ function route(d: OpenSearchDouble, req: IncomingMessage, url: URL, raw: string)
     case '_mget': {
       const ids = (json(raw).ids as string[]) ?? []
       const excludes = q.get('_source_excludes')?.split(',') ?? []
+      const includes = q.get('_source_includes')?.split(',')
       const noSource = q.get('_source') === 'false'
       const target = c.writeTarget(a)
       return ok({
         docs: ids.map((id) => {
           const doc = target.docs.get(id)
           if (!doc) return { _index: target.name, _id: id, found: false }
-          return { _index: target.name, _id: id, _version: doc.version, _seq_no: doc.seqNo, _primary_term: 1, found: true, ...(noSource ? {} : { _source: filterSource(doc.source, { excludes }) }) }
+          return { _index: target.name, _id: id, _version: doc.version, _seq_no: doc.seqNo, _primary_term: 1, found: true, ...(noSource ? {} : { _source: filterSource(doc.source, { excludes, ...(includes ? { includes } : {}) }) }) }
         }),
       })
     }
@@ -180,15 +204,26 @@ function doc(d: OpenSearchDouble, m: string, index: string, kind: string, id: st
     id,
     ...(m === 'DELETE' ? {} : { source: json(raw) }),
     ...(q.get('version') ? { version: Number(q.get('version')), versionType: q.get('version_type') ?? 'internal' } : {}),
-    ...(q.get('if_seq_no') ? { ifSeqNo: Number(q.get('if_seq_no')) } : {}),
+    ...seqNoCondition(q),
   }
   const r = c.write(action)
-  if (r.status >= 400 && r.status !== 404) {
-    const err = r.body.error as { type: string; reason: string }
-    throw new OsError(r.status, err.type, err.reason, c.writeTarget(index).name)
-  }
+  if (r.status >= 400 && r.status !== 404) return itemError(r)
   if (q.get('refresh') === 'true' || q.get('refresh') === 'wait_for') c.refresh(index)
   return { status: r.status, body: r.body }
+}
+
+/** A single-document request answers a failed write with the item's error as the request error, causes included. */
+function itemError(r: { status: number; body: Json }) {
+  const { type, reason, index, caused_by } = (r.body.error ?? {}) as Json
+  const cause = { type, reason, ...(index ? { index } : {}) }
+  return { status: r.status, body: { error: { root_cause: [cause], ...cause, ...(caused_by ? { caused_by } : {}) }, status: r.status } }
+}
+
+/** if_seq_no needs if_primary_term: OpenSearch refuses the request before it reaches the document. */
+function seqNoCondition(q: URLSearchParams): { ifSeqNo?: number; ifPrimaryTerm?: number } {
+  if (q.get('if_seq_no') === null) return {}
+  if (q.get('if_primary_term') === null) throw validationFailed('ifSeqNo is set, but primary term is [0]')
+  return { ifSeqNo: Number(q.get('if_seq_no')), ifPrimaryTerm: Number(q.get('if_primary_term')) }
 }
 
 function bulk(d: OpenSearchDouble, defaultIndex: string | undefined, raw: string, q: URLSearchParams) {
@@ -198,12 +233,14 @@ function bulk(d: OpenSearchDouble, defaultIndex: string | undefined, raw: string
   }
   const lines = raw.split('\n').filter((l) => l.trim())
   const items: Json[] = []
+  const touched = new Set<string>()
   for (let i = 0; i < lines.length; i++) {
     const header = JSON.parse(lines[i] as string) as Json
     const [op, meta] = Object.entries(header)[0] as [Action['op'], Json]
     const source = op === 'delete' ? undefined : (JSON.parse(lines[++i] as string) as Json)
     const id = String(meta._id)
     const index = String(meta._index ?? defaultIndex)
+    touched.add(index)
     const fault = d.faults.items.get(id)
     if (fault && fault.times > 0) {
       fault.times--
@@ -217,6 +254,7 @@ function bulk(d: OpenSearchDouble, defaultIndex: string | undefined, raw: string
         id,
         ...(source ? { source } : {}),
         ...(meta.version !== undefined ? { version: Number(meta.version), versionType: String(meta.version_type ?? 'internal') } : {}),
+        ...(meta.if_seq_no !== undefined ? { ifSeqNo: Number(meta.if_seq_no), ...(meta.if_primary_term !== undefined ? { ifPrimaryTerm: Number(meta.if_primary_term) } : {}) } : {}),
       })
       items.push({ [op]: r.body })
     } catch (err) {
@@ -224,7 +262,7 @@ function bulk(d: OpenSearchDouble, defaultIndex: string | undefined, raw: string
       items.push({ [op]: { _index: index, _id: id, status: err.status, error: err.body().error } })
     }
   }
-  if (q.get('refresh') === 'true' && defaultIndex) d.cluster.refresh(defaultIndex)
+  if (q.get('refresh') === 'true' || q.get('refresh') === 'wait_for') for (const index of touched) d.cluster.refresh(index)
   return ok({ took: 1, errors: items.some((it) => Number((Object.values(it)[0] as Json).status) >= 300), items })
 }
 
@@ -232,12 +270,21 @@ function indexView(c: Cluster, name: string) {
   const idx = c.index(name)
   const aliases: Json = {}
   for (const [alias, members] of c.aliases) if (members.has(name)) aliases[alias] = members.get(name) ? { is_write_index: true } : {}
+  // Nested like OpenSearch prints them; a key that is also a prefix (knn, knn.algo_param.*) keeps the rest dotted.
   const settings: Json = {}
-  for (const [k, v] of Object.entries(idx.settings)) {
+  for (const [k, v] of Object.entries(idx.settings).sort(([x], [y]) => x.split('.').length - y.split('.').length)) {
     let cur = settings
     const keys = k.split('.')
-    for (const key of keys.slice(0, -1)) cur = (cur[key] ??= {}) as Json
-    cur[keys[keys.length - 1] as string] = v
+    while (keys.length > 1) {
+      const key = keys[0] as string
+      if (typeof cur[key] === 'string') {
+        keys.splice(0, 2, `${key}.${keys[1]}`)
+        continue
+      }
+      cur = (cur[key] ??= {}) as Json
+      keys.shift()
+    }
+    cur[keys[0] as string] = v
   }
   return { aliases, mappings: idx.mappings, settings: { index: { number_of_shards: '1', number_of_replicas: '1', ...settings, provided_name: name } } }
 }
