@@ -4,11 +4,12 @@
  * src/store/registry.ts like any third-party plugin.
  */
 import type { IndexPlan, IndexRules, Metric, PluginProblem, ProfileView, StoreConfig, StorePlugin } from '../../src/plugin.js'
+import { knnViolations, NEWEST_KNOWN } from './knn-rules.js'
 import type { OpenSearchIndexSettings } from './settings.js'
 
 /**
  * Every check of a profile against OpenSearch's k-NN rules, reported at the profile key at
- * fault. The one place to add a rule (e.g. engine and version combinations).
+ * fault: metric and space type here, engine/compression/version rules in knn-rules.ts.
  */
 export function openSearchProfileProblems(p: ProfileView): PluginProblem[] {
   const problems: PluginProblem[] = []
@@ -28,6 +29,21 @@ export function openSearchProfileProblems(p: ProfileView): PluginProblem[] {
   if (p.has('index.opensearch.compression_level') && p.get<string>('index.opensearch.mode') !== 'on_disk') {
     problems.push({ code: 'E_INDEX_OPTION', message: '`compression_level` needs `mode: on_disk`', path: 'index.opensearch.compression_level', hint: 'add mode: on_disk' })
   }
+  // The k-NN plugin's own rules, as the newest release this repository knows applies them; the
+  // adapter checks the same rules against the cluster's real version before it creates an index.
+  const engine = p.get<OpenSearchIndexSettings['engine']>('index.opensearch.engine')!
+  const derived = metric === 'l2' ? 'l2' : metric === 'ip' || p.get<boolean>('normalize') ? 'innerproduct' : 'cosinesimil'
+  const mode = p.get<OpenSearchIndexSettings['mode']>('index.opensearch.mode')
+  const compressionLevel = p.get<OpenSearchIndexSettings['compressionLevel']>('index.opensearch.compression_level')
+  const knn = {
+    engine,
+    spaceType: (spaceType ?? derived) as 'cosinesimil' | 'innerproduct' | 'l2',
+    ...(mode !== undefined ? { mode } : {}),
+    ...(compressionLevel !== undefined ? { compressionLevel } : {}),
+    m: p.get<number>('index.opensearch.m')!,
+    efConstruction: p.get<number>('index.opensearch.ef_construction')!,
+  }
+  for (const v of knnViolations(knn, NEWEST_KNOWN)) problems.push({ code: 'E_KNN_RULES', message: v.message, path: `index.opensearch.${v.key}`, hint: v.hint })
   return problems
 }
 

@@ -141,6 +141,13 @@ collections:
     expect(errors[0]!.message).toMatch(/collection "hits" on store "search" \(opensearch\)/)
   })
 
+  it("checks the k-NN plugin's engine rules for the OpenSearch collection", async () => {
+    const errors = await loadErrors(project({ 'embedding.config.yaml': twoStores, 'profiles/big.yaml': 'model: builtin:starter\ndimensions: 100\nindex:\n  opensearch:\n    engine: faiss\n    mode: on_disk\n    compression_level: 4x\n' }))
+    expect(errors.map((e) => e.code)).toEqual(['E_KNN_RULES'])
+    expect(errors[0]!.message).toMatch(/collection "hits" on store "search" \(opensearch\): engine faiss does not support compression_level 4x/)
+    expect(errors[0]).toMatchObject({ location: { line: 7, path: 'index.opensearch.compression_level' } })
+  })
+
   it('lets an OpenSearch-only configuration use more dimensions than pgvector can index', async () => {
     const config = await load(
       project({ 'embedding.config.yaml': twoStores.replace(/ {2}docs:[\s\S]*? {2}hits:/, '  hits:'), 'profiles/big.yaml': 'model: builtin:starter\ndimensions: 3072\nindex:\n  storage: vector\n' }),
