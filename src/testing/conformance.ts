@@ -557,6 +557,57 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       else for (const line of lines) expect(line).toMatch(/\S/)
     })
 
+    it('preflight finds no error on a collection it can migrate, and changes nothing', async (ctx) => {
+      if (!a.preflight) return ctx.skip()
+      await h.seed(rows(6))
+      const observe = async () => (h.snapshot ? await h.snapshot() : JSON.stringify(await a.inspect(c)))
+      const before = await observe()
+      const problems = await a.preflight(c, { dimensions: DIMS, storage: spec(1).storage, createsObjects: true, cutsOver: true, generation: spec(1) })
+      for (const p of problems) {
+        expect(['error', 'warning', 'note']).toContain(p.severity)
+        for (const text of [p.code, p.message, p.object]) expect(text).toMatch(/\S/)
+        // A note is information; an error or warning names the next action.
+        if (p.severity !== 'note') expect(p.hint).toMatch(/\S/)
+      }
+      expect(problems.filter((p) => p.severity === 'error')).toEqual([])
+      expect(await observe()).toBe(before)
+    })
+
+    it('measures the pipeline on sampled rows without changing the store', async (ctx) => {
+      if (!a.measurePipeline) return ctx.skip()
+      await h.seed(rows(20))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      const observe = async () => (h.snapshot ? await h.snapshot() : JSON.stringify([await a.inspect(c), await a.freshness(c, 1)]))
+      const before = await observe()
+      const encoded: string[] = []
+      const m = await a.measurePipeline(c, {
+        dimensions: DIMS,
+        storage: spec(1).storage,
+        sampleRows: 5,
+        encode: async (texts) => {
+          encoded.push(...texts)
+          return texts.map((t) => vectorFor(2, t))
+        },
+      })
+      expect(m.rows).toBeGreaterThan(0)
+      expect(m.rows).toBeLessThanOrEqual(5)
+      expect(encoded.length).toBe(m.rows)
+      for (const ms of [m.readMs, m.encodeMs, m.writeMs]) expect(ms).toBeGreaterThanOrEqual(0)
+      expect(await observe()).toBe(before)
+    })
+
+    it('adopt does nothing when nothing needs adopting', async (ctx) => {
+      if (!a.adopt) return ctx.skip()
+      await h.seed(rows(4))
+      const state = await a.inspect(c)
+      if (state.adoptable !== undefined) return ctx.skip()
+      const observe = async () => (h.snapshot ? await h.snapshot() : JSON.stringify(await a.inspect(c)))
+      const before = await observe()
+      await a.adopt(c)
+      expect(await observe()).toBe(before)
+    })
+
     it('rebuilds only the index with new settings, keeping every vector fresh', async (ctx) => {
       if (!a.capabilities.inPlaceIndexRebuild || !h.index?.rebuilt) return ctx.skip()
       await h.seed(rows(30))

@@ -57,6 +57,8 @@ import {
   type LiveState,
   type PendingOptions,
   type PendingRow,
+  type PreflightDesired,
+  type PreflightProblem,
   type Release,
   type RowKey,
   type SearchQuery,
@@ -184,6 +186,39 @@ export class LanceDbAdapter implements StoreAdapter {
       generations: generations.map((g) => ({ id: g.id, status: g.status, physical: g.physical, fingerprint: g.fingerprint, dimensions: g.dimensions, indexSettings: g.indexSettings, index: g.index })),
     })
     return { collection: c.name, exists: true, rows, rowsExact: true, generations, live, lock, journal, version }
+  }
+
+  /** Read-only: what would make apply fail, or surprise the application, found before anything changes. */
+  async preflight(c: Collection, desired: PreflightDesired): Promise<PreflightProblem[]> {
+    const t = await this.table(c)
+    if (!t) return [{ code: 'E_COLLECTION_MISSING', severity: 'error', message: `LanceDB table ${c.target} does not exist`, object: c.target, hint: 'create the table first, or fix `table` in embedding.config.yaml' }]
+    const fields = new Map((await t.schema()).fields.map((f) => [f.name, f]))
+    const problems: PreflightProblem[] = []
+    for (const name of [c.key, ...textColumns(c)]) {
+      if (!fields.has(name)) problems.push({ code: 'E_COLUMN_MISSING', severity: 'error', message: `table ${c.target} has no column ${name}`, object: `${c.target}.${name}`, hint: 'fix `key` / `text` in embedding.config.yaml' })
+    }
+    const live = fields.get(c.vector)
+    if (live && !arrow.DataType.isFixedSizeList(live.type)) {
+      problems.push({
+        code: 'E_VECTOR_TYPE',
+        severity: 'error',
+        message: `column ${c.vector} is ${String(live.type)}, not a fixed-size list of floats: LanceDB cannot search it as vectors`,
+        object: `${c.target}.${c.vector}`,
+        hint: 'create the column with an Arrow schema (FixedSizeList of Float32), or name another `vector` column',
+      })
+    }
+    if (desired.storage !== 'vector') problems.push({ code: 'E_STORAGE', severity: 'error', message: `the LanceDB plugin stores float32 vectors, not ${desired.storage}`, object: c.target, hint: 'set index.storage: vector in the profile' })
+    const vectorColumns = [...fields.values()].filter((f) => arrow.DataType.isFixedSizeList(f.type))
+    if (desired.createsObjects && vectorColumns.length <= 1) {
+      problems.push({
+        code: 'W_SEARCH_COLUMN',
+        severity: 'warning',
+        message: `once ${c.target} has a second vector column, LanceDB refuses searches that do not name theirs`,
+        object: `${c.target}.${c.vector}`,
+        hint: `make the application search with .column('${c.vector}')`,
+      })
+    }
+    return problems
   }
 
   async lock(c: Collection, holder: string): Promise<Release> {

@@ -39,3 +39,17 @@ describe('LanceDB: a vector column the application made itself', () => {
     expect(await a.freshness(c, 1)).toMatchObject({ rows: 8, fresh: 1, unverified: 7, stale: 0, missing: 0 })
   })
 })
+
+describe('LanceDB preflight', () => {
+  it('warns that searches must name their column before the first generation column appears, and refuses a vector column LanceDB cannot search', async () => {
+    const h = await lanceHarness()
+    cleanup = h.cleanup
+    const { adapter: a, collection: c } = h
+    await h.seed(rows)
+    const desired = { dimensions: D, storage: 'vector' as const, createsObjects: true, cutsOver: true }
+    expect((await a.preflight!(c, desired)).map((p) => [p.severity, p.code])).toEqual([['warning', 'W_SEARCH_COLUMN']])
+    expect(await a.preflight!({ ...c, key: 'nope' }, desired)).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', code: 'E_COLUMN_MISSING', object: `${c.target}.nope` })]))
+    expect((await a.preflight!({ ...c, vector: 'body' }, desired)).map((p) => p.code)).toContain('E_VECTOR_TYPE')
+    expect((await a.preflight!({ ...c, target: 'missing' }, desired)).map((p) => p.code)).toEqual(['E_COLLECTION_MISSING'])
+  })
+})
