@@ -1066,7 +1066,17 @@ export class OpenSearchAdapter implements StoreAdapter {
     const { errors, notes } = await this.generationChecks(c, desired.generation)
     return [
       ...problems,
-      ...errors.map((e): PreflightProblem => ({ code: e.code, severity: 'error', message: e.message, object: e.location?.object ?? c.target, hint: e.hint ?? '' })),
+      ...errors.map(
+        (e): PreflightProblem => ({
+          code: e.code,
+          severity: 'error',
+          message: e.message,
+          object: e.location?.object ?? c.target,
+          hint: e.hint ?? '',
+          ...(e.location?.path ? { path: e.location.path } : {}),
+          ...(e.location?.file ? { file: e.location.file } : {}),
+        }),
+      ),
       ...notes.map((message): PreflightProblem => ({ code: 'I_GENERATION', severity: 'note', message, object: c.target, hint: '' })),
     ]
   }

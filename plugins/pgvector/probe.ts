@@ -5,6 +5,7 @@
  * on this table — heap-only or not, how many indexes each row re-enters — is measured, not assumed.
  */
 import type { PipelineMeasurement, PipelineProbe } from '../../src/store/adapter.js'
+import { installChangeRecord } from './changes.js'
 import type { Queryable } from './driver.js'
 import { quoteIdent } from './identifiers.js'
 import { COMPACT_TOAST_TARGET } from './row-layout.js'
@@ -22,7 +23,10 @@ export class ProbeDone extends Error {
 }
 
 export async function probePipeline(tx: Queryable, ref: TableRef, keyType: string, probe: PipelineProbe): Promise<never> {
-  const probeRef: TableRef = { ...ref, schema: 'pg_temp', table: PROBE_TABLE, qualified: `pg_temp.${quoteIdent(PROBE_TABLE)}` }
+  const probeRef: TableRef = { ...ref, schema: 'pg_temp', table: PROBE_TABLE, qualified: `pg_temp.${quoteIdent(PROBE_TABLE)}`, collectionKey: `${ref.collectionKey}#probe` }
+  // The write path records hashes and dequeues changes: give the copy its own record, rolled back with it.
+  await tx.query('CREATE SCHEMA IF NOT EXISTS embedform')
+  await installChangeRecord(tx, probeRef, [])
   // INCLUDING INDEXES rebuilds every index of the table on the copy; rows are inserted first
   // (as the application did) so pages are as full as the real table's.
   await tx.query(`CREATE TEMP TABLE ${quoteIdent(PROBE_TABLE)} (LIKE ${ref.qualified} INCLUDING DEFAULTS INCLUDING STORAGE)`)

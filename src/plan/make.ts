@@ -7,9 +7,9 @@ import { inputError } from '../core/errors.js'
 import type { EmbedformError } from '../core/errors.js'
 import { fingerprint } from '../core/fingerprint.js'
 import type { Collection, Profile } from '../core/types.js'
-import type { GenerationSpec, LiveState } from '../store/adapter.js'
+import type { GenerationSpec, LiveState, StoreAdapter } from '../store/adapter.js'
 import { classify } from './classify.js'
-import { measureThroughput } from './measure.js'
+import { measurePipeline, measureThroughput } from './measure.js'
 import { runPreflight, throwPreflightErrors } from './preflight.js'
 import { buildSteps, type Throughput } from './steps.js'
 import { PLAN_FORMAT_VERSION, type CollectionPlan, type EngineContext, type GenerationRef, type Plan } from './types.js'
@@ -70,8 +70,11 @@ function inFlightWarnings(state: LiveState): string[] {
 export async function makePlan(ctx: EngineContext, opts: { collections?: string[]; measure?: boolean } = {}): Promise<Plan> {
   const collections = selectCollections(ctx, opts.collections)
   const measured = new Map<string, Throughput>()
-  const throughputFor = async (p: Profile): Promise<Throughput | undefined> => {
+  const throughputFor = async (p: Profile, adapter: StoreAdapter, c: Collection): Promise<Throughput | undefined> => {
     if (opts.measure) {
+      // The pipeline depends on the table (its indexes, its texts); the encoder alone only on the profile.
+      const pipeline = await measurePipeline(ctx.openEncoder, adapter, c, p, ctx.encoderOptions)
+      if (pipeline) return pipeline
       const key = fingerprint(p) + p.device + p.batchSize + (p.threads ?? '')
       let t = measured.get(key)
       if (!t) {
@@ -104,7 +107,7 @@ export async function makePlan(ctx: EngineContext, opts: { collections?: string[
   for (const { c, profile, adapter, state, cls, preflightWarnings } of checked) {
     const fp = fingerprint(profile)
     const encodes = cls.change === 'new-generation' || cls.change === 'cutover-retained'
-    const throughput = encodes ? await throughputFor(profile) : undefined
+    const throughput = encodes ? await throughputFor(profile, adapter, c) : undefined
     const steps = buildSteps({ collection: c, profile, fingerprint: fp, state, cls, throughput })
     // The first cutover on a store whose readers hit a concrete object must adopt it first; the adapter says how.
     const cutover = steps.find((s) => s.kind === 'cutover')
@@ -126,8 +129,8 @@ export async function makePlan(ctx: EngineContext, opts: { collections?: string[
       steps,
       liveVersion: state.version,
       profile,
-      warnings: [...inFlightWarnings(state), ...adoption.map((line) => `adoption of ${state.adoptable}: ${line}`), ...cls.warnings, ...preflightWarnings],
-      ...(throughput ? { throughput } : {}),
+      warnings: [...inFlightWarnings(state), ...adoption.map((line) => `adoption of ${state.adoptable}: ${line}`), ...cls.warnings, ...preflightWarnings, ...(throughput?.warning ? [throughput.warning] : [])],
+      ...(throughput ? { throughput: { textsPerSecond: throughput.textsPerSecond, source: throughput.source, ...(throughput.basis ? { basis: throughput.basis } : {}) } } : {}),
     })
   }
   return { formatVersion: PLAN_FORMAT_VERSION, id: randomUUID(), createdAt: new Date().toISOString(), configFile: ctx.config.file, collections: plans, summary: summarize(plans) }

@@ -3,8 +3,11 @@
  * than a guess. The texts are fixed, realistic sentences of mixed length: the same sample every
  * time keeps measurements comparable between runs and machines.
  */
-import type { Profile } from '../core/types.js'
+import type { Collection, Profile } from '../core/types.js'
 import type { EncoderOptions, OpenEncoder } from '../encoder/types.js'
+import type { StoreAdapter } from '../store/adapter.js'
+import { formatCount } from './estimate.js'
+import type { Throughput } from './steps.js'
 
 const SUBJECTS = [
   'The quarterly report',
@@ -41,6 +44,60 @@ export async function measureThroughput(openEncoder: OpenEncoder, profile: Profi
     }
     const seconds = (performance.now() - started) / 1000
     return MEASURE_TEXTS.length / Math.max(seconds, 1e-6)
+  } finally {
+    await encoder.close()
+  }
+}
+
+/** Rows written by the pipeline probe; the write path's cost per row settles well before this. */
+export const PROBE_ROWS = 2000
+/** Below this share of heap-only writes, plan warns that the backfill re-enters the table's indexes. */
+const HEAP_ONLY_EXPECTED = 0.9
+/** Texts encoded by the probe (the encoder's per-text cost is measured on real rows, then applied to all). */
+export const PROBE_ENCODE_TEXTS = 256
+
+/**
+ * The whole pipeline measured on the collection's own rows: the adapter reads a sample, the
+ * encoder encodes real texts from it, and the adapter writes through its real write path into a
+ * throwaway copy with the table's own indexes (nothing in the store changes). Backfill time per
+ * row is read + max(encode, write), because the engine overlaps encoding with writing.
+ */
+export async function measurePipeline(openEncoder: OpenEncoder, adapter: StoreAdapter, c: Collection, profile: Profile, opts?: EncoderOptions): Promise<Throughput | undefined> {
+  if (!adapter.measurePipeline) return undefined
+  const encoder = await openEncoder(profile, opts)
+  try {
+    let encodeMs = 0
+    let encoded = 0
+    const m = await adapter.measurePipeline(c, {
+      dimensions: profile.dimensions,
+      storage: profile.index.storage,
+      sampleRows: PROBE_ROWS,
+      encode: async (texts) => {
+        const real = texts.slice(0, PROBE_ENCODE_TEXTS)
+        if (real.length === 0) return []
+        await encoder.encode(real.slice(0, Math.min(profile.batchSize, real.length)), 'document')
+        const started = performance.now()
+        const vectors = await encoder.encode(real, 'document')
+        encodeMs = performance.now() - started
+        encoded = real.length
+        return texts.map((_, i) => vectors[i % vectors.length] as Float32Array)
+      },
+    })
+    if (m.rows === 0 || encoded === 0) return undefined
+    const perRow = { read: m.readMs / m.rows, encode: encodeMs / encoded, write: m.writeMs / m.rows }
+    const msPerRow = perRow.read + Math.max(perRow.encode, perRow.write)
+    const rate = (ms: number) => formatCount(Math.round(1000 / Math.max(ms, 1e-6)))
+    const heapOnly = m.heapOnlyShare === undefined ? '' : `, ${Math.round(m.heapOnlyShare * 100)}% heap-only`
+    const amplified =
+      m.heapOnlyShare !== undefined && m.heapOnlyShare < HEAP_ONLY_EXPECTED
+        ? `only ${Math.round(m.heapOnlyShare * 100)}% of sampled backfill writes were heap-only: these rows are too small to move their vectors out of line, so each other write re-enters all ${m.indexes.length} index(es) of the table (${m.indexes.join(', ')}); measured write path ${rate(perRow.write)} rows/s${perRow.write > perRow.encode ? ', slower than the encoder: the backfill is write-bound' : ''}`
+        : undefined
+    return {
+      textsPerSecond: 1000 / Math.max(msPerRow, 1e-6),
+      source: 'measured',
+      ...(amplified ? { warning: amplified } : {}),
+      basis: `measured pipeline on ${formatCount(m.rows)} sampled rows: read ${rate(perRow.read)} rows/s, encode ${rate(perRow.encode)} texts/s, write ${rate(perRow.write)} rows/s through ${m.indexes.length} index(es)${heapOnly}`,
+    }
   } finally {
     await encoder.close()
   }

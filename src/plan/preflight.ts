@@ -35,7 +35,7 @@ export async function runPreflight(adapter: StoreAdapter, c: Collection, change:
 
 function problemError(c: Collection, p: PreflightProblem): EmbedformError {
   return inputError(p.code, `collection "${c.name}": ${p.message}`, {
-    location: { object: p.object, path: `collections.${c.name}` },
+    location: { object: p.object, path: p.path ?? `collections.${c.name}`, ...(p.file ? { file: p.file } : {}) },
     hint: p.hint,
   })
 }

@@ -11,6 +11,10 @@ import type { PlanStep, StepEstimate, StepKind } from './types.js'
 export interface Throughput {
   textsPerSecond: number
   source: 'measured' | 'declared'
+  /** What was measured, when more than the encoder alone: shown as the estimate's basis. */
+  basis?: string
+  /** Something the measurement found that the user should know before applying. */
+  warning?: string
 }
 
 interface StepInput {
@@ -28,6 +32,7 @@ export function stepId(collection: string, generation: number, kind: StepKind): 
 
 function throughputBasis(t: Throughput | undefined): string {
   if (!t) return 'time unknown: no measured or declared throughput (run plan --measure or set throughput in the profile)'
+  if (t.basis) return t.basis
   return `${t.source} ${formatCount(Math.round(t.textsPerSecond))} texts/s`
 }
 

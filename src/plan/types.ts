@@ -84,7 +84,7 @@ export interface CollectionPlan {
   profile: Profile
   warnings: string[]
   /** Encoder speed behind the time estimates, when known. */
-  throughput?: { textsPerSecond: number; source: 'measured' | 'declared' }
+  throughput?: { textsPerSecond: number; source: 'measured' | 'declared'; basis?: string }
 }
 
 export interface Plan {

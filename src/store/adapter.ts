@@ -305,6 +305,10 @@ export interface PreflightProblem {
   object: string
   /** The next action: the SQL or config change that removes the problem. */
   hint: string
+  /** The config or profile key it is about, when it is about one (default: the collection). */
+  path?: string
+  /** The file that key is in. */
+  file?: string
 }
 
 export interface StoreAdapter {

@@ -100,5 +100,5 @@ describe('migration on PGlite through the CLI', () => {
     expect(forwardResult.collections[0]).toMatchObject({ generation: 2, rowsWritten: 0 })
     expect(await statusOf()).toMatchObject({ live: { generation: 2 }, matchesConfig: true })
     await expectEmbeddedWith('passage')
-  })
+  }, 300_000)
 })
