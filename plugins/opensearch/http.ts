@@ -1,6 +1,6 @@
 import { Client } from '@opensearch-project/opensearch'
 import { failure } from '../../src/core/errors.js'
-import type { OpenSearchStore } from '../../src/core/types.js'
+import type { OpenSearchStore } from './settings.js'
 import { redact } from '../../src/util/redact.js'
 
 export type Json = Record<string, any>

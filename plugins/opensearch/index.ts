@@ -2,6 +2,7 @@ import { inputError } from '../../src/core/errors.js'
 import type { StorePlugin } from '../../src/store/adapter.js'
 import { OpenSearchAdapter } from './adapter.js'
 import { OsHttp } from './http.js'
+import type { OpenSearchStore } from './settings.js'
 
 export { OpenSearchAdapter, generationIndex, type OpenSearchAdapterOptions } from './adapter.js'
 export { OsHttp } from './http.js'
@@ -13,7 +14,7 @@ export const plugin: StorePlugin = {
     if (store.kind !== 'opensearch') {
       throw inputError('E_STORE_KIND', `store ${store.name} is ${store.kind}, not opensearch`, { location: { path: `stores.${store.name}.kind` } })
     }
-    return new OpenSearchAdapter(OsHttp.fromStore(store))
+    return new OpenSearchAdapter(OsHttp.fromStore(store as OpenSearchStore))
   },
 }
 export { knnAdvice, knnViolations, NEWEST_KNOWN, type ClusterVersion, type KnnRuleViolation } from './knn-rules.js'

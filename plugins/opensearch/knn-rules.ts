@@ -3,7 +3,7 @@
  * the index (read from the k-NN plugin's mapper and method resolvers). Checked before an index is
  * created and at plan time, so a profile the cluster would refuse never gets as far as apply.
  */
-import type { OpenSearchIndexSettings } from '../../src/core/types.js'
+import type { OpenSearchIndexSettings } from './settings.js'
 
 /** major.minor.patch of an OpenSearch distribution. */
 export type ClusterVersion = readonly [number, number, number]

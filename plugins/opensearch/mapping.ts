@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { stableJson } from '../../src/core/fingerprint.js'
-import type { Collection, IndexSettings, OpenSearchIndexSettings } from '../../src/core/types.js'
+import type { Collection, IndexSettings } from '../../src/core/types.js'
+import type { OpenSearchIndexSettings } from './settings.js'
 import type { GenerationSpec } from '../../src/store/adapter.js'
 import type { Carried } from './carry.js'
 import { RECORD_FIELD, RECORD_MAPPING } from './copies.js'

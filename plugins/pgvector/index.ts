@@ -5,6 +5,7 @@ import type { AdapterContext, StoreAdapter, StorePlugin } from '../../src/store/
 import { PgvectorAdapter, type PgvectorAdapterOptions } from './adapter.js'
 import { PgDriver } from './pg-driver.js'
 import { PgliteDriver } from './pglite-driver.js'
+import type { PgliteStore, PgvectorStore } from './settings.js'
 
 export { PgvectorAdapter, pgIndexSettingsHash, type PgvectorAdapterOptions } from './adapter.js'
 export type { Driver, Queryable, Session } from './driver.js'
@@ -24,9 +25,9 @@ function pgliteDataDir(path: string, baseDir: string): string {
 export const plugin: StorePlugin = {
   kind: 'pgvector',
   async create(store: StoreConfig, ctx: AdapterContext): Promise<StoreAdapter> {
-    if (store.kind === 'pgvector') return new PgvectorAdapter('pgvector', new PgDriver(store.url), adapterOptions(process.env))
+    if (store.kind === 'pgvector') return new PgvectorAdapter('pgvector', new PgDriver((store as PgvectorStore).url), adapterOptions(process.env))
     if (store.kind === 'pglite') {
-      return new PgvectorAdapter('pglite', await PgliteDriver.open(pgliteDataDir(store.path, ctx.baseDir)), adapterOptions(process.env))
+      return new PgvectorAdapter('pglite', await PgliteDriver.open(pgliteDataDir((store as PgliteStore).path, ctx.baseDir)), adapterOptions(process.env))
     }
     throw inputError('E_STORE_KIND', `the pgvector plugin cannot open a "${store.kind}" store`, {
       location: { path: `stores.${store.name}.kind` },

@@ -54,9 +54,9 @@ function classify(err: unknown): { problem: Problem; detail: string } | undefine
 
 /** The store's address as it may be printed. */
 function address(store: StoreConfig): string {
-  if (store.kind === 'pgvector') return redactUrl(store.url)
-  if (store.kind === 'opensearch') return redactUrl(store.node)
-  return store.path
+  if (store.kind === 'pgvector') return redactUrl(String(store.url))
+  if (store.kind === 'opensearch') return redactUrl(String(store.node))
+  return String(store.path ?? store.kind)
 }
 
 export interface StoreErrorContext {

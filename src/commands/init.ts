@@ -13,13 +13,13 @@ export default class Init extends BaseCommand {
   ]
 
   static override flags = {
-    store: Flags.string({ description: 'Store to scaffold for.', options: ['pglite', 'pgvector', 'opensearch'], default: 'pglite' }),
+    store: Flags.string({ description: 'Store kind to scaffold for: pglite, pgvector, opensearch, or a kind an installed store plugin registers.', default: 'pglite' }),
     force: Flags.boolean({ description: 'Overwrite existing files.', default: false }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Init)
-    const store = flags.store as 'pglite' | 'pgvector' | 'opensearch'
+    const store = flags.store
     const { written } = await scaffold(flags.config, store, flags.force)
     this.emit({ store, written }, () => `${written.map((f) => `wrote ${relative(process.cwd(), f)}`).join('\n')}\nnext: \`embedform validate\`, then \`embedform plan\``)
   }

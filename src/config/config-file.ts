@@ -1,6 +1,7 @@
-import { dirname, isAbsolute, resolve } from 'node:path'
-import { inputError, type EmbedformError } from '../core/errors.js'
+import { dirname, resolve } from 'node:path'
+import { inputError, isEmbedformError, type EmbedformError } from '../core/errors.js'
 import type { Collection, StoreConfig, TextSource } from '../core/types.js'
+import { loadPluginModule, storePlugin } from '../store/registry.js'
 import { interpolate } from './interpolate.js'
 import { validateSchema } from './schema.js'
 import { didYouMean } from './suggest.js'
@@ -34,9 +35,10 @@ interface RawCollection {
 }
 interface RawConfig {
   version: 1
+  plugins?: string[]
   default_profile?: string
   profiles_dir?: string
-  stores?: Record<string, Record<string, unknown> & { kind: StoreConfig['kind'] }>
+  stores?: Record<string, Record<string, unknown> & { kind: string }>
   collections?: Record<string, RawCollection>
 }
 
@@ -50,6 +52,8 @@ export async function readConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
   const dirSetting = (data as { profiles_dir?: unknown } | null)?.profiles_dir
   const profilesDir = resolve(base, typeof dirSetting === 'string' ? dirSetting : './profiles')
   if (envErrors.length > 0) return { profilesDir, errors: envErrors }
+  const pluginErrors = await loadPlugins(data, base, yf)
+  if (pluginErrors.length > 0) return { profilesDir, errors: pluginErrors }
   const schemaErrors = validateSchema('config', data ?? {}, yf)
   if (schemaErrors.length > 0) return { profilesDir, errors: schemaErrors }
   const raw = data as RawConfig
@@ -65,48 +69,40 @@ export async function readConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
     const collection = toCollection(name, c, stores, yf, errors)
     if (collection) collections[name] = collection
   }
-  duplicateTargets(collections, yf, errors)
+  duplicateTargets(collections, stores, yf, errors)
   return errors.length > 0 ? { profilesDir, errors } : { config: { file, yf, data: raw, envPaths, profilesDir, stores, collections }, errors }
 }
 
-function toStore(name: string, s: Record<string, unknown>, base: string, yf: YamlFile, envPaths: Map<string, string[]>, errors: EmbedformError[]): StoreConfig | undefined {
-  const at = (key: string) => locate(yf, ['stores', name, key])
-  switch (s.kind) {
-    case 'pglite': {
-      const path = s.path as string
-      return { name, kind: 'pglite', path: path.startsWith('memory://') || isAbsolute(path) ? path : resolve(base, path) }
-    }
-    case 'pgvector': {
-      const url = s.url as string
-      if (!/^postgres(ql)?:\/\//.test(url)) {
-        errors.push(inputError('E_STORE_URL', `pgvector url must start with postgres:// or postgresql://`, { location: at('url'), hint: 'e.g. url: ${env:DATABASE_URL}' }))
-        return undefined
-      }
-      return { name, kind: 'pgvector', url }
-    }
-    case 'opensearch': {
-      const node = s.node as string
-      if (!/^https?:\/\/[^\s/]+/.test(node)) {
-        errors.push(inputError('E_STORE_URL', 'opensearch node must be an http:// or https:// URL', { location: at('node'), hint: 'e.g. node: ${env:OPENSEARCH_URL:-http://localhost:9200}' }))
-        return undefined
-      }
-      const password = s.password as string | undefined
-      // DESIGN.md: secrets come from the environment, never from the YAML.
-      if (password !== undefined && password !== '' && !envPaths.has(`stores.${name}.password`)) {
-        errors.push(inputError('E_SECRET_LITERAL', 'a password must not be written in the config file', { location: at('password'), hint: 'use password: ${env:OPENSEARCH_PASSWORD}' }))
-        return undefined
-      }
-      const username = s.username as string | undefined
-      return {
-        name,
-        kind: 'opensearch',
-        node,
-        ...(username ? { username } : {}),
-        ...(password ? { password } : {}),
-        ...(s.insecure !== undefined ? { insecure: s.insecure as boolean } : {}),
-      }
+/**
+ * `plugins:` names store plugins to load before anything else is checked, so their store kinds
+ * and index sections are known to the schema. A list of strings is all that is checked here.
+ */
+async function loadPlugins(data: unknown, base: string, yf: YamlFile): Promise<EmbedformError[]> {
+  const list = (data as { plugins?: unknown } | null)?.plugins
+  if (!Array.isArray(list)) return []
+  const errors: EmbedformError[] = []
+  for (const [i, specifier] of list.entries()) {
+    if (typeof specifier !== 'string' || specifier === '') continue
+    try {
+      await loadPluginModule(specifier, base, locate(yf, ['plugins', i]))
+    } catch (e) {
+      if (!isEmbedformError(e)) throw e
+      errors.push(e)
     }
   }
+  return errors
+}
+
+/** The store plugin checks the entry's values against each other and builds its StoreConfig. */
+function toStore(name: string, s: Record<string, unknown>, base: string, yf: YamlFile, envPaths: Map<string, string[]>, errors: EmbedformError[]): StoreConfig | undefined {
+  const plugin = storePlugin(s.kind as string, locate(yf, ['stores', name, 'kind']))
+  const values = Object.fromEntries(Object.entries(s).filter(([key]) => key !== 'kind'))
+  const parsed = plugin.parseStore({ name, values, baseDir: base, fromEnv: (key) => envPaths.has(`stores.${name}.${key}`) })
+  if (!Array.isArray(parsed)) return parsed
+  for (const p of parsed) {
+    errors.push(inputError(p.code, p.message, { location: locate(yf, ['stores', name, ...p.path.split('.')]), ...(p.hint ? { hint: p.hint } : {}) }))
+  }
+  return undefined
 }
 
 const TEMPLATE_FIELD = /\{([^{}]*)\}/g
@@ -127,9 +123,9 @@ function toCollection(name: string, c: RawCollection, stores: Record<string, Sto
       }),
     )
   } else if (store) {
-    const isSearch = store.kind === 'opensearch'
-    if (isSearch && c.table !== undefined) errors.push(inputError('E_COLLECTION_TARGET', `store "${store.name}" is OpenSearch: name the alias with \`alias\`, not \`table\``, { location: at('table') }))
-    if (!isSearch && c.alias !== undefined) errors.push(inputError('E_COLLECTION_TARGET', `store "${store.name}" is ${store.kind}: name the table with \`table\`, not \`alias\``, { location: at('alias') }))
+    const wants = storePlugin(store.kind).collection.target
+    const other = wants === 'table' ? 'alias' : 'table'
+    if (c[other] !== undefined) errors.push(inputError('E_COLLECTION_TARGET', `store "${store.name}" is ${store.kind}: name the ${wants} with \`${wants}\`, not \`${other}\``, { location: at(other) }))
   }
 
   const text = toTextSource(c, at, errors)
@@ -189,10 +185,12 @@ function toTextSource(c: RawCollection, at: (...p: (string | number)[]) => Retur
   return { template, fields: [...new Set(fields)] }
 }
 
-function duplicateTargets(collections: Record<string, DeclaredCollection>, yf: YamlFile, errors: EmbedformError[]): void {
+function duplicateTargets(collections: Record<string, DeclaredCollection>, stores: Record<string, StoreConfig>, yf: YamlFile, errors: EmbedformError[]): void {
   const seen = new Map<string, string>()
   for (const c of Object.values(collections)) {
-    const id = `${c.store}|${c.target.includes('.') ? c.target : `public.${c.target}`}|${c.vector}`
+    const kind = stores[c.store]?.kind
+    const canonical = kind ? storePlugin(kind).collection.canonicalTarget : undefined
+    const id = `${c.store}|${canonical ? canonical(c.target) : c.target}|${c.vector}`
     const other = seen.get(id)
     if (other) {
       errors.push(inputError('E_COLLECTION_DUPLICATE', `collections "${other}" and "${c.name}" both write ${c.target}.${c.vector} in store ${c.store}`, { location: locate(yf, ['collections', c.name], 'key') }))

@@ -10,7 +10,7 @@ import { redact } from '../util/redact.js'
 import { readConfigFile, type ConfigFile } from './config-file.js'
 import { envOverrides, flagOverrides, type OverrideLayer, type ProfileOverrides } from './overrides.js'
 import { isAbstractProfile, listProfileFiles, profileNameOf, readProfileFile, type ProfileFile } from './profile-files.js'
-import { ProfileResolver, type ResolvedProfile } from './profile-resolve.js'
+import { ProfileResolver, storeProfileErrors, type ResolvedProfile } from './profile-resolve.js'
 import { flatten, sourceLabel, sourceLocation, type Leaves, type ValueSource } from './sources.js'
 import { didYouMean } from './suggest.js'
 import { locate } from './yaml-file.js'
@@ -18,7 +18,6 @@ import { locate } from './yaml-file.js'
 export type { ProfileOverrides } from './overrides.js'
 export { OVERRIDES, PROVIDER } from './overrides.js'
 export { assertReachable, type Transition } from './reachability.js'
-export { MAX_INDEXED_DIMS } from './profile-resolve.js'
 export { isAbstractProfile } from './profile-files.js'
 export { sourceLabel, type ValueSource } from './sources.js'
 
@@ -139,12 +138,17 @@ async function load(opts: LoadOptions): Promise<Loaded> {
     errors.push(inputError('E_OVERRIDE_TARGET', `${set.join(', ')} must apply to one profile, but collections use several and none is selected`, { hint: 'set EMBEDDING_PROFILE (or --profile), or default_profile in the config' }))
   }
 
+  const kindsUsing = (profile: string) => [...new Set(Object.values(collections).filter((c) => c.profile === profile).map((c) => cf.stores[c.store]!.kind))]
   const resolved = new Map<string, ResolvedProfile>()
   const profileErrors: EmbedformError[] = [...resolver.fileErrors()]
   for (const name of known) {
-    const r = resolver.resolve(name, name === target ? layers : [])
+    const r = resolver.resolve(name, name === target ? layers : [], kindsUsing(name))
     if (Array.isArray(r)) profileErrors.push(...r)
     else resolved.set(name, r)
+  }
+  for (const c of Object.values(collections)) {
+    const r = resolved.get(c.profile)
+    if (r) profileErrors.push(...storeProfileErrors(r, c.name, cf.stores[c.store]!))
   }
   errors.push(...profileErrors)
   if (errors.length > 0) throw bundle(errors)

@@ -1,15 +1,14 @@
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { inputError, type EmbedformError } from '../core/errors.js'
-import type { Device, Metric, ModelSource, Pooling, Profile, VectorStorage } from '../core/types.js'
+import type { Device, IndexSettings, ModelSource, Pooling, Profile } from '../core/types.js'
 import { BUILTIN_MODELS } from '../models/index.js'
+import type { ProfileView } from '../store/plugin.js'
+import { findStorePlugin, indexSections } from '../store/registry.js'
 import { isAbstractProfile, type ProfileFile } from './profile-files.js'
 import type { OverrideLayer } from './overrides.js'
 import { sourceLocation, unflatten, type Leaf, type Leaves, type ValueSource } from './sources.js'
 import { closest, didYouMean } from './suggest.js'
 import { locate } from './yaml-file.js'
-
-/** pgvector can index `vector` up to 2,000 dims and `halfvec` up to 4,000 (STORE-NOTES.md). */
-export const MAX_INDEXED_DIMS: Record<VectorStorage, number> = { vector: 2000, halfvec: 4000 }
 
 const HF_SOURCE = /^hf:[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9_.-]+(@[A-Za-z0-9_./-]+)?$/
 
@@ -32,7 +31,11 @@ export class ProfileResolver {
     return [...this.files.keys()].filter((n) => !isAbstractProfile(n)).sort()
   }
 
-  resolve(name: string, layers: OverrideLayer[] = []): ResolvedProfile | EmbedformError[] {
+  /**
+   * `kinds`: store kinds of the collections using the profile; their plugins pick defaults that
+   * depend on the store (pgvector stores more than 2,000 dims as halfvec).
+   */
+  resolve(name: string, layers: OverrideLayer[] = [], kinds: string[] = []): ResolvedProfile | EmbedformError[] {
     const own = this.inherited(name, [])
     if (Array.isArray(own)) return own
     const leaves = new Map(own)
@@ -46,7 +49,7 @@ export class ProfileResolver {
     const file = this.files.get(name)!
     const missing = requiredErrors(file, leaves)
     if (missing.length > 0) return missing
-    applyDefaults(leaves)
+    applyDefaults(leaves, kinds)
     const errors = crossFieldErrors(leaves)
     if (errors.length > 0) return errors
     return { profile: toProfile(file, leaves), leaves }
@@ -124,7 +127,7 @@ function requiredErrors(file: ProfileFile, leaves: Leaves): EmbedformError[] {
   return errors
 }
 
-function applyDefaults(leaves: Leaves): void {
+function applyDefaults(leaves: Leaves, kinds: string[]): void {
   const set = (path: string, value: unknown) => {
     if (!leaves.has(path)) leaves.set(path, { value, source: { kind: 'default' } })
   }
@@ -137,13 +140,11 @@ function applyDefaults(leaves: Leaves): void {
   set('device', 'auto')
   set('batch_size', 32)
   set('index.metric', 'cosine')
-  set('index.storage', dims > MAX_INDEXED_DIMS.vector ? 'halfvec' : 'vector')
-  set('index.pgvector.type', 'hnsw')
-  set('index.pgvector.m', 16)
-  set('index.pgvector.ef_construction', 64)
-  set('index.opensearch.engine', 'faiss')
-  set('index.opensearch.m', 16)
-  set('index.opensearch.ef_construction', 100)
+  const preferred = kinds.map((k) => findStorePlugin(k)?.index.defaultStorage?.(dims)).find((s) => s !== undefined)
+  set('index.storage', preferred ?? 'vector')
+  for (const [section, rules] of indexSections()) {
+    for (const [key, value] of Object.entries(rules.defaults)) set(`index.${section}.${key}`, value)
+  }
   if ([...leaves.keys()].some((k) => k.startsWith('reranker.'))) {
     set('reranker.enabled', true)
     set('reranker.top_k', 100)
@@ -175,39 +176,6 @@ function crossFieldErrors(leaves: Leaves): EmbedformError[] {
     } else if (/^[a-z][a-z0-9+.-]*:/i.test(source) && !/^(hf|builtin):/.test(source) && !/^[a-z]:[\\/]/i.test(source)) {
       errors.push(inputError('E_MODEL_SOURCE', `unknown model source scheme in "${source}"`, { location: where(path), hint: 'use hf:owner/name, builtin:NAME or a local directory' }))
     }
-  }
-
-  const dims = get<number>('dimensions')
-  const storage = get<VectorStorage>('index.storage')
-  const indexType = get<string>('index.pgvector.type')
-  if (indexType !== 'none' && dims > MAX_INDEXED_DIMS[storage]) {
-    const fix = storage === 'vector' && dims <= MAX_INDEXED_DIMS.halfvec ? 'set index.storage: halfvec' : 'lower dimensions (Matryoshka) or set index.pgvector.type: none'
-    errors.push(
-      inputError('E_INDEX_DIMENSIONS', `pgvector cannot index ${dims}-d ${storage} columns (at most ${MAX_INDEXED_DIMS[storage]})`, {
-        location: leaves.get('index.storage')?.source.kind === 'default' ? where('dimensions') : where('index.storage'),
-        hint: fix,
-      }),
-    )
-  }
-  if (indexType !== 'ivfflat' && leaves.has('index.pgvector.lists')) {
-    errors.push(inputError('E_INDEX_OPTION', '`lists` only applies to ivfflat indexes', { location: where('index.pgvector.lists'), hint: 'set index.pgvector.type: ivfflat or remove lists' }))
-  }
-
-  const metric = get<Metric>('index.metric')
-  const spaceType = get<string | undefined>('index.opensearch.space_type')
-  if (spaceType !== undefined) {
-    const fits = { cosine: ['cosinesimil', 'innerproduct'], l2: ['l2'], ip: ['innerproduct'] }[metric]
-    if (!fits.includes(spaceType) || (spaceType === 'innerproduct' && metric === 'cosine' && get<boolean>('normalize') === false)) {
-      errors.push(
-        inputError('E_INDEX_SPACE_TYPE', `opensearch space_type ${spaceType} does not match metric ${metric}${metric === 'cosine' ? ' for unnormalized vectors' : ''}`, {
-          location: where('index.opensearch.space_type'),
-          hint: `use ${fits[0]}, or remove space_type to derive it from the metric`,
-        }),
-      )
-    }
-  }
-  if (leaves.has('index.opensearch.compression_level') && get<string | undefined>('index.opensearch.mode') !== 'on_disk') {
-    errors.push(inputError('E_INDEX_OPTION', '`compression_level` needs `mode: on_disk`', { location: where('index.opensearch.compression_level'), hint: 'add mode: on_disk' }))
   }
 
   if (leaves.has('reranker.top_k') && get<number>('reranker.return_top_k') > get<number>('reranker.top_k')) {
@@ -255,24 +223,7 @@ function toProfile(file: ProfileFile, leaves: Leaves): Profile {
     batchSize: r.batch_size,
     ...(r.threads !== undefined ? { threads: r.threads } : {}),
     ...(r.throughput !== undefined ? { throughput: r.throughput } : {}),
-    index: {
-      metric: idx.metric,
-      storage: idx.storage,
-      pgvector: {
-        type: idx.pgvector.type,
-        m: idx.pgvector.m,
-        efConstruction: idx.pgvector.ef_construction,
-        ...(idx.pgvector.lists !== undefined ? { lists: idx.pgvector.lists } : {}),
-      },
-      opensearch: {
-        engine: idx.opensearch.engine,
-        m: idx.opensearch.m,
-        efConstruction: idx.opensearch.ef_construction,
-        ...(idx.opensearch.space_type !== undefined ? { spaceType: idx.opensearch.space_type } : {}),
-        ...(idx.opensearch.mode !== undefined ? { mode: idx.opensearch.mode } : {}),
-        ...(idx.opensearch.compression_level !== undefined ? { compressionLevel: idx.opensearch.compression_level } : {}),
-      },
-    },
+    index: indexSettings(idx),
   }
   if (r.reranker && r.reranker.model) {
     profile.reranker = {
@@ -293,4 +244,36 @@ function toProfile(file: ProfileFile, leaves: Leaves): Profile {
     }
   }
   return profile
+}
+
+/** Every registered store's section, parsed into the shape its adapter reads. */
+function indexSettings(idx: Record<string, any>): IndexSettings {
+  const out: IndexSettings = { metric: idx.metric, storage: idx.storage } as IndexSettings
+  for (const [section, rules] of indexSections()) out[section] = rules.parse(idx[section] ?? {})
+  return out
+}
+
+/** One resolved profile as a store plugin reads it. */
+export function profileView(name: string, leaves: Leaves): ProfileView {
+  return {
+    name,
+    get: <T>(path: string) => leaves.get(path)?.value as T | undefined,
+    has: (path) => leaves.has(path),
+    isDefault: (path) => leaves.get(path)?.source.kind === 'default',
+  }
+}
+
+/**
+ * The profile checked against the rules of one collection's store. Errors point at the profile
+ * value at fault and name the collection and store, because the same profile may suit another.
+ */
+export function storeProfileErrors(r: ResolvedProfile, collection: string, store: { name: string; kind: string }): EmbedformError[] {
+  const plugin = findStorePlugin(store.kind)
+  if (!plugin) return []
+  return plugin.index.validate(profileView(r.profile.name, r.leaves)).map((p) =>
+    inputError(p.code, `profile "${r.profile.name}" does not suit collection "${collection}" on store "${store.name}" (${store.kind}): ${p.message}`, {
+      location: sourceLocation(r.leaves.get(p.path)?.source, p.path),
+      ...(p.hint ? { hint: p.hint } : {}),
+    }),
+  )
 }

@@ -1,58 +1,21 @@
-import { copyFile, mkdir, readFile, readdir, writeFile, access } from 'node:fs/promises'
+import { mkdir, readFile, readdir, writeFile, access } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { inputError } from '../core/errors.js'
 import type { StoreKind } from '../core/types.js'
-import { packageRoot } from './schema.js'
+import { storeKinds, storePlugin } from '../store/registry.js'
+import { composedSchema, packageRoot } from './schema.js'
 
 export interface ScaffoldResult {
   written: string[]
 }
 
-/** Store sections for each kind; URLs and secrets come from the environment, never the file. */
-const STORE_BLOCK: Record<StoreKind, string> = {
-  pglite: `  local:
-    # Embedded PostgreSQL (PGlite) on disk: nothing to install or run.
-    kind: pglite
-    path: ./.embedform/pglite`,
-  pgvector: `  main:
-    kind: pgvector
-    # e.g. postgres://user:password@localhost:5432/app — keep the password in the environment.
-    url: \${env:DATABASE_URL}`,
-  opensearch: `  search:
-    kind: opensearch
-    node: \${env:OPENSEARCH_URL:-http://localhost:9200}
-    username: \${env:OPENSEARCH_USERNAME:-admin}
-    password: \${env:OPENSEARCH_PASSWORD:-}`,
-}
-
-const COLLECTION_BLOCK: Record<StoreKind, string> = {
-  pglite: `  docs:
-    store: local
-    table: docs
-    key: id
-    text: [title, body]
-    vector: embedding
-    profile: starter`,
-  pgvector: `  docs:
-    store: main
-    table: public.docs
-    key: id
-    # One column, a list joined by \`separator\`, or a template: {template: "{title}\\n{body}"}
-    text: [title, body]
-    vector: embedding
-    profile: starter`,
-  opensearch: `  docs:
-    store: search
-    # The alias your application searches; embedform points it at the live generation.
-    alias: docs
-    key: id
-    text: {template: "{title}\\n{body}"}
-    vector: embedding
-    updated_at: updated_at
-    profile: starter`,
-}
-
+/** The store's own blocks come from its plugin; URLs and secrets from the environment, never the file. */
 export function configTemplate(store: StoreKind, schemaRef: string): string {
+  const blocks = storePlugin(store).scaffold
+  if (!blocks) {
+    const can = storeKinds().filter((k) => storePlugin(k).scaffold)
+    throw inputError('E_INIT_STORE', `store kind "${store}" has no init template`, { hint: `init supports: ${can.join(', ')}; write the store entry by hand for others` })
+  }
   return `# yaml-language-server: $schema=${schemaRef}
 # Which profile embeds which collection, in which store. Check it with \`embedform validate\`.
 version: 1
@@ -60,10 +23,10 @@ default_profile: starter
 profiles_dir: ./profiles
 
 stores:
-${STORE_BLOCK[store]}
+${blocks.store}
 
 collections:
-${COLLECTION_BLOCK[store]}
+${blocks.collection}
 `
 }
 
@@ -103,10 +66,12 @@ export async function scaffold(configPath: string, store: StoreKind, force: bool
   await mkdir(schemasDir, { recursive: true })
   const written: string[] = []
   const schemaRef = `./${relative(dir, join(schemasDir, 'config.schema.json'))}`
+  const template = configTemplate(store, schemaRef)
   if (resolve(root) !== resolve(dir)) {
-    for (const s of ['config.schema.json', 'profile.schema.json']) {
-      await copyFile(join(root, 'schemas', s), join(schemasDir, s))
-      written.push(join(schemasDir, s))
+    // With the registered stores' rules in them, so editors check store entries and index sections too.
+    for (const name of ['config', 'profile'] as const) {
+      await writeFile(join(schemasDir, `${name}.schema.json`), `${JSON.stringify(composedSchema(name), null, 2)}\n`)
+      written.push(join(schemasDir, `${name}.schema.json`))
     }
     for (const f of seedProfiles) {
       // Seed profiles already start with `$schema=../schemas/profile.schema.json`, which holds here too.
@@ -114,7 +79,7 @@ export async function scaffold(configPath: string, store: StoreKind, force: bool
       written.push(join(profilesDir, f))
     }
   }
-  await writeFile(configFile, configTemplate(store, schemaRef))
+  await writeFile(configFile, template)
   written.push(configFile)
   return { written }
 }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
-import { inputError, type EmbedformError } from '../core/errors.js'
+import { inputError, type EmbedformError, type ErrorLocation } from '../core/errors.js'
+import { indexSections, registryRevision, storeKinds, storePlugins } from '../store/registry.js'
 import { didYouMean } from './suggest.js'
 import { locate, type KeyPath, type YamlFile } from './yaml-file.js'
 
@@ -23,17 +24,48 @@ export function schemaPath(name: SchemaName): string {
   return resolve(packageRoot(), 'schemas', `${name}.schema.json`)
 }
 
-const validators = new Map<SchemaName, ValidateFunction>()
+const validators = new Map<SchemaName, { revision: number; validate: ValidateFunction }>()
+
+/**
+ * The schema file with every registered store plugin's rules put in: one branch per store kind
+ * under `stores`, one `index.<section>` per index section. The files in schemas/ hold only what
+ * is common to all stores, so a third-party store is validated as strictly as a built-in one.
+ */
+export function composedSchema(name: SchemaName): Record<string, any> {
+  const schema = JSON.parse(readFileSync(schemaPath(name), 'utf8')) as Record<string, any>
+  if (name === 'config') {
+    const store = schema.$defs.store
+    const kinds = storeKinds()
+    store.properties.kind = { ...store.properties.kind, enum: kinds }
+    store.discriminator = { propertyName: 'kind' }
+    store.oneOf = storePlugins().map((p) => ({ $ref: `#/$defs/store_${p.kind}` }))
+    for (const p of storePlugins()) {
+      schema.$defs[`store_${p.kind}`] = {
+        type: 'object',
+        description: p.description,
+        additionalProperties: false,
+        required: ['kind', ...(p.storeSchema.required ?? [])],
+        properties: { kind: { type: 'string', const: p.kind }, ...p.storeSchema.properties },
+      }
+    }
+  } else {
+    const index = schema.properties.index
+    for (const [section, rules] of indexSections()) index.properties[section] = rules.schema
+    index.additionalProperties = false
+  }
+  return schema
+}
 
 function validator(name: SchemaName): ValidateFunction {
+  const revision = registryRevision()
   let v = validators.get(name)
-  if (!v) {
+  if (!v || v.revision !== revision) {
     // strict: schema mistakes fail loudly; verbose: errors carry parentSchema for typo suggestions.
     const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true, discriminator: true, allowUnionTypes: true })
-    v = ajv.compile(JSON.parse(readFileSync(schemaPath(name), 'utf8')) as object)
+    v = { revision, validate: ajv.compile(composedSchema(name)) }
     validators.set(name, v)
   }
-  return v
+  return v.validate
 }
 
 /** Validates plain data read from `yf`; every error names file:line:column and the key path. */
@@ -95,7 +127,9 @@ function toError(e: ErrorObject, yf: YamlFile): EmbedformError {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty)
       const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {})
-      return inputError('E_SCHEMA_UNKNOWN_KEY', `unknown key \`${key}\``, { location: at([...base, key], 'key'), hint: didYouMean(key, allowed) })
+      // Under `index:`, an unknown key is often a store plugin's section whose plugin is not loaded.
+      const section = base.length === 1 && base[0] === 'index' ? 'index sections come from store plugins: list the plugin under `plugins:` in embedding.config.yaml' : undefined
+      return inputError('E_SCHEMA_UNKNOWN_KEY', `unknown key \`${key}\``, { location: at([...base, key], 'key'), hint: [didYouMean(key, allowed), section].filter(Boolean).join('; ') || undefined })
     }
     case 'required': {
       const key = String((e.params as { missingProperty: string }).missingProperty)
@@ -108,6 +142,7 @@ function toError(e: ErrorObject, yf: YamlFile): EmbedformError {
     }
     case 'enum':
     case 'const': {
+      if (base.length === 3 && base[0] === 'stores' && base[2] === 'kind') return unknownKind(e.data, at(base))
       const allowed = e.keyword === 'enum' ? ((e.params as { allowedValues: unknown[] }).allowedValues as unknown[]) : [(e.params as { allowedValue: unknown }).allowedValue]
       return inputError('E_SCHEMA_ENUM', `${shown(e.data)} is not allowed: expected ${allowed.map((a) => shown(a)).join(' | ')}`, {
         location: at(base),
@@ -116,11 +151,7 @@ function toError(e: ErrorObject, yf: YamlFile): EmbedformError {
     }
     case 'discriminator': {
       const p = e.params as { error: string; tag: string; tagValue: unknown }
-      const kinds = ((e.parentSchema as { oneOf?: { $ref: string }[] }).oneOf ?? []).map((b) => b.$ref.replace(/^#\/\$defs\/(\w+?)Store$/, '$1'))
-      return inputError('E_SCHEMA_ENUM', `${p.tag} ${shown(p.tagValue)} is not a known store kind: expected ${kinds.join(' | ')}`, {
-        location: at([...base, p.tag]),
-        hint: typeof p.tagValue === 'string' ? didYouMean(p.tagValue, kinds) : undefined,
-      })
+      return unknownKind(p.tagValue, at([...base, p.tag]))
     }
     case 'pattern': {
       const pattern = String((e.params as { pattern: string }).pattern)
@@ -139,6 +170,15 @@ function toError(e: ErrorObject, yf: YamlFile): EmbedformError {
     default:
       return inputError('E_SCHEMA', `${e.message ?? 'invalid value'}`, { location: at(base) })
   }
+}
+
+/** The store-kind enum and the discriminator say the same thing; both say it this way. */
+function unknownKind(kind: unknown, location: ErrorLocation): EmbedformError {
+  const kinds = storeKinds()
+  return inputError('E_SCHEMA_ENUM', `kind ${JSON.stringify(kind)} is not a known store kind: expected ${kinds.join(' | ')}`, {
+    location,
+    hint: [typeof kind === 'string' ? didYouMean(kind, kinds) : undefined, 'a store from a plugin needs it listed under `plugins:` in embedding.config.yaml'].filter(Boolean).join('; '),
+  })
 }
 
 function article(type: string): string {

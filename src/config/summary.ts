@@ -9,7 +9,7 @@ export interface ProfileSummary {
   pooling: string
   /** Declared encoder throughput, texts/s. */
   throughput?: number
-  /** Vector bytes per row in pgvector (4·d+8 for vector, 2·d+8 for halfvec). */
+  /** Vector bytes per row: 4·d+8 for float32 (`vector`), 2·d+8 for float16 (`halfvec`). */
   bytesPerRow: number
   reranker?: string
   /** Collections embedded with this profile. */

@@ -37,31 +37,18 @@ export interface RerankerSettings {
   maxTokens: number
 }
 
-export interface PgIndexSettings {
-  type: 'hnsw' | 'ivfflat' | 'none'
-  /** hnsw */
-  m: number
-  efConstruction: number
-  /** ivfflat; undefined = rows/1000 up to 1M rows, sqrt(rows) above. */
-  lists?: number
-}
+/**
+ * Per-store index sections (`index.<section>` in profiles), each parsed and defaulted by the store
+ * plugin that owns it. Built-in plugins add typed sections here by declaration merging
+ * (plugins/pgvector/settings.ts); a third-party adapter reads its own section by name.
+ */
+export interface IndexSections {}
 
-export interface OpenSearchIndexSettings {
-  engine: 'faiss' | 'lucene'
-  /** Undefined = derived from metric/normalize (innerproduct for normalized vectors). */
-  spaceType?: 'cosinesimil' | 'innerproduct' | 'l2'
-  mode?: 'in_memory' | 'on_disk'
-  compressionLevel?: '1x' | '2x' | '4x' | '8x' | '16x' | '32x'
-  m: number
-  efConstruction: number
-}
-
-export interface IndexSettings {
+export type IndexSettings = IndexSections & {
   metric: Metric
-  /** pgvector column type; halfvec is required to index more than 2,000 dims. */
+  /** Vector element type: float32 (`vector`) or float16 (`halfvec`); part of the generation, not the index. */
   storage: VectorStorage
-  pgvector: PgIndexSettings
-  opensearch: OpenSearchIndexSettings
+  [section: string]: unknown
 }
 
 export interface QualityGate {
@@ -96,29 +83,17 @@ export interface Profile {
   gate?: QualityGate
 }
 
-export interface PgliteStore {
+/**
+ * A store entry as its store plugin parsed it: `name`, `kind`, and the plugin's own options
+ * (a URL, a data directory…). Secrets may be among them: never print a StoreConfig unredacted.
+ */
+export interface StoreConfig {
   name: string
-  kind: 'pglite'
-  /** Data directory; `memory://` is allowed for tests but does not persist. */
-  path: string
+  kind: StoreKind
+  [option: string]: unknown
 }
-export interface PgvectorStore {
-  name: string
-  kind: 'pgvector'
-  /** postgres:// URL; may contain a password from ${env:...} — never print it unredacted. */
-  url: string
-}
-export interface OpenSearchStore {
-  name: string
-  kind: 'opensearch'
-  node: string
-  username?: string
-  password?: string
-  /** Skip TLS verification (self-signed dev clusters). */
-  insecure?: boolean
-}
-export type StoreConfig = PgliteStore | PgvectorStore | OpenSearchStore
-export type StoreKind = StoreConfig['kind']
+/** A registered store plugin's kind: `pgvector`, `pglite`, `opensearch`, or a third party's. */
+export type StoreKind = string
 
 /** How a row's text is built: one or more columns joined, or a template like `{title}\n{body}`. */
 export type TextSource = { columns: string[]; separator: string } | { template: string; fields: string[] }
@@ -127,7 +102,7 @@ export interface Collection {
   name: string
   store: string
   profile: string
-  /** Postgres: `table` or `schema.table`. OpenSearch: the alias the application reads. */
+  /** What the application reads: a table (`table:` in the config) or an alias (`alias:`), as the store plugin names it. */
   target: string
   /** Unique, sortable key column / keyword field. */
   key: string

@@ -5,6 +5,8 @@
 import { fingerprint, stableJson } from '../core/fingerprint.js'
 import type { Collection, Config, IndexSettings, Profile } from '../core/types.js'
 import type { GenerationState, LiveState } from '../store/adapter.js'
+import type { IndexRules } from '../store/plugin.js'
+import { storePlugin } from '../store/registry.js'
 import type { ChangeKind, RuntimeChange } from './types.js'
 
 export interface Classification {
@@ -20,6 +22,8 @@ export interface Classification {
   indexChanged: boolean
   runtime: RuntimeChange[]
   warnings: string[]
+  /** The index rules of the collection's store: what is compared, and whether an index is built. */
+  index: IndexRules
 }
 
 /** A generation can serve a profile only if its vectors were made the same way and stored the same way. */
@@ -27,16 +31,20 @@ function servesProfile(g: GenerationState, fp: string | null, desired: Profile, 
   return fp === desiredFp && g.dimensions === desired.dimensions && g.storage === desired.index.storage
 }
 
-/** Storage type is a column/field type decision, so it belongs to the generation, not the index. */
-function comparableIndex(s: IndexSettings): string {
-  return stableJson({ metric: s.metric, pgvector: s.pgvector, opensearch: s.opensearch })
+/**
+ * Only the metric and the store's own section count: another store's section changing must not
+ * rebuild this one's index. Storage type is a column/field type decision, so it belongs to the
+ * generation, not the index.
+ */
+function comparableIndex(s: IndexSettings, rules: IndexRules): string {
+  return stableJson({ metric: s.metric, [rules.section]: s[rules.section] })
 }
 
-function indexDiffers(g: GenerationState, desired: Profile, warnings: string[]): boolean {
-  if (g.indexSettings) return comparableIndex(g.indexSettings) !== comparableIndex(desired.index)
+function indexDiffersIn(g: GenerationState, desired: Profile, rules: IndexRules, warnings: string[]): boolean {
+  if (g.indexSettings) return comparableIndex(g.indexSettings, rules) !== comparableIndex(desired.index, rules)
   // Adopted generations carry no recorded settings: build one if there is none, otherwise keep
   // the team's existing index rather than rebuilding it on a guess.
-  if (!g.index) return desired.index.pgvector.type !== 'none'
+  if (!g.index) return rules.plan(desired.index, 0).build
   warnings.push(`g${g.id} has an index (${g.index.name}) whose settings embedform did not record; it is kept as is`)
   return false
 }
@@ -70,11 +78,13 @@ export function classify(
   opts: ClassifyOptions = { inPlaceIndexRebuild: true },
 ): Classification {
   const desiredFp = fingerprint(desired)
+  const rules = storePlugin(config.stores[collection.store]!.kind, { path: `stores.${collection.store}.kind` }).index
+  const indexDiffers = (g: GenerationState, w: string[]) => indexDiffersIn(g, desired, rules, w)
   const warnings: string[] = []
   const live = state.live === null ? null : (state.generations.find((g) => g.id === state.live) ?? null)
   const liveFp = live ? liveFingerprintOf(live, collection, config) : null
   const maxId = state.generations.reduce((m, g) => Math.max(m, g.id), 0)
-  const base = { live, liveFingerprint: liveFp, runtime: [] as RuntimeChange[], warnings }
+  const base = { live, liveFingerprint: liveFp, runtime: [] as RuntimeChange[], warnings, index: rules }
 
   if (live && liveFp === null) {
     warnings.push(
@@ -87,7 +97,7 @@ export function classify(
     warnings.push(`${(state.rows - live.populated).toLocaleString('en-US')} rows have no vector in the live generation g${live.id}`)
   }
 
-  const liveIndexChanged = live !== null && servesProfile(live, liveFp, desired, desiredFp) && indexDiffers(live, desired, warnings)
+  const liveIndexChanged = live !== null && servesProfile(live, liveFp, desired, desiredFp) && indexDiffers(live, warnings)
   if (live && servesProfile(live, liveFp, desired, desiredFp) && (!liveIndexChanged || opts.inPlaceIndexRebuild)) {
     const runtime = runtimeChanges(live, desired)
     const change: ChangeKind = liveIndexChanged ? 'index-rebuild' : runtime.length > 0 ? 'runtime-only' : 'none'
@@ -99,10 +109,10 @@ export function classify(
 
   const retained = state.generations
     .filter((g) => g.status === 'retained' && servesProfile(g, liveFingerprintOf(g, collection, config), desired, desiredFp))
-    .filter((g) => opts.inPlaceIndexRebuild || !indexDiffers(g, desired, []))
+    .filter((g) => opts.inPlaceIndexRebuild || !indexDiffers(g, []))
     .sort((a, b) => b.id - a.id)[0]
   if (retained) {
-    return { ...base, change: 'cutover-retained', target: retained, nextId: retained.id, indexChanged: indexDiffers(retained, desired, warnings) }
+    return { ...base, change: 'cutover-retained', target: retained, nextId: retained.id, indexChanged: indexDiffers(retained, warnings) }
   }
 
   const building = state.generations

@@ -1,9 +1,10 @@
 /**
- * Estimate arithmetic, kept apart so the numbers can be checked on their own.
- * Storage per row follows pgvector's on-disk layout (STORE-NOTES.md): 4·d+8 bytes for
- * `vector`, 2·d+8 for `halfvec`; OpenSearch stores float32 too, so the same figure holds.
+ * Estimate arithmetic, kept apart so the numbers can be checked on their own. Index build
+ * estimates belong to each store plugin (IndexRules.plan). Storage per row: 4 bytes per float32
+ * element (2 per float16) plus 8 bytes of header, pgvector's on-disk layout; stores that keep
+ * float32 elsewhere are close to the same figure.
  */
-import type { PgIndexSettings, VectorStorage } from '../core/types.js'
+import type { VectorStorage } from '../core/types.js'
 
 export function bytesPerRow(dimensions: number, storage: VectorStorage): number {
   return (storage === 'halfvec' ? 2 : 4) * dimensions + 8
@@ -16,27 +17,6 @@ export function storageBytes(rows: number, dimensions: number, storage: VectorSt
 export function encodeSeconds(rows: number, textsPerSecond: number | undefined): number | undefined {
   if (textsPerSecond === undefined || textsPerSecond <= 0) return undefined
   return rows / textsPerSecond
-}
-
-/**
- * Single-core build rates: pgvector's HNSW inserts a few thousand rows/s per core at m=16,
- * ef_construction=64 (scaling roughly with ef_construction); IVFFlat is a k-means pass plus
- * one assignment per row. We assume one core because PGlite has no parallel workers and a
- * shared server may not grant them; real builds with parallel workers finish sooner.
- */
-export const HNSW_ROWS_PER_SECOND_AT_EF64 = 2000
-export const IVFFLAT_ROWS_PER_SECOND = 20000
-
-export function indexBuildSeconds(rows: number, index: PgIndexSettings): number | undefined {
-  if (index.type === 'none') return undefined
-  if (index.type === 'ivfflat') return rows / IVFFLAT_ROWS_PER_SECOND
-  const rate = HNSW_ROWS_PER_SECOND_AT_EF64 * (64 / Math.max(index.efConstruction, 1))
-  return rows / rate
-}
-
-export function indexBuildBasis(index: PgIndexSettings): string {
-  if (index.type === 'ivfflat') return `ivfflat ~${IVFFLAT_ROWS_PER_SECOND.toLocaleString('en-US')} rows/s on one core`
-  return `hnsw ~${HNSW_ROWS_PER_SECOND_AT_EF64.toLocaleString('en-US')} rows/s on one core at ef_construction=64`
 }
 
 /** `1.5 GB`, `812 MB`, `-6.1 GB` — decimal units, as storage is usually quoted. */

@@ -5,7 +5,7 @@
 import type { Collection, Profile } from '../core/types.js'
 import type { LiveState } from '../store/adapter.js'
 import type { Classification } from './classify.js'
-import { encodeSeconds, formatCount, indexBuildBasis, indexBuildSeconds, storageBytes } from './estimate.js'
+import { encodeSeconds, formatCount, storageBytes } from './estimate.js'
 import type { PlanStep, StepEstimate, StepKind } from './types.js'
 
 export interface Throughput {
@@ -28,13 +28,6 @@ interface StepInput {
 
 export function stepId(collection: string, generation: number, kind: StepKind): string {
   return `${collection}/g${generation}/${kind}`
-}
-
-export function indexLabel(p: Profile): string {
-  const ix = p.index.pgvector
-  if (ix.type === 'hnsw') return `hnsw(m=${ix.m}, ef_construction=${ix.efConstruction})`
-  if (ix.type === 'ivfflat') return `ivfflat(lists=${ix.lists ?? 'auto'})`
-  return 'none'
 }
 
 function throughputBasis(t: Throughput | undefined): string {
@@ -74,10 +67,11 @@ export function buildSteps(input: StepInput): PlanStep[] {
         touches: [`index ${cls.target.index.name}`],
       })
     }
-    if (profile.index.pgvector.type !== 'none') {
-      const seconds = indexBuildSeconds(state.rows, profile.index.pgvector)
-      add('build-index', `build index ${indexLabel(profile)} on g${g}`, {
-        estimate: { rows: state.rows, ...(seconds === undefined ? {} : { seconds }), basis: indexBuildBasis(profile.index.pgvector) },
+    // The store decides: pgvector skips the step for `type: none`, OpenSearch always needs it.
+    const ix = cls.index.plan(profile.index, state.rows)
+    if (ix.build) {
+      add('build-index', `build index ${ix.label} on g${g}`, {
+        estimate: { rows: state.rows, ...(ix.seconds === undefined ? {} : { seconds: ix.seconds }), ...(ix.basis ? { basis: ix.basis } : {}) },
       })
     }
   }

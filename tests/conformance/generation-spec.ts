@@ -1,5 +1,6 @@
 import type { IndexSettings } from '../../src/core/types.js'
 import type { GenerationSpec } from '../../src/store/adapter.js'
+import { testSpec as kitSpec } from '../../src/testing/index.js'
 
 export const hnswCosine: IndexSettings = {
   metric: 'cosine',
@@ -8,29 +9,6 @@ export const hnswCosine: IndexSettings = {
   opensearch: { engine: 'faiss', m: 16, efConstruction: 64 },
 }
 
-/** A generation spec with a minimal profile snapshot, for adapter tests without an encoder. */
 export function testSpec(id: number, dimensions: number, index: IndexSettings = hnswCosine): GenerationSpec {
-  const name = `test-g${id}`
-  return {
-    id,
-    profile: name,
-    fingerprint: `fp-${name}`,
-    model: `builtin:${name}`,
-    dimensions,
-    storage: index.storage,
-    index,
-    normalized: true,
-    profileSnapshot: {
-      name,
-      model: { source: `builtin:${name}` },
-      dimensions,
-      pooling: 'mean',
-      normalize: true,
-      maxTokens: 64,
-      prefixes: { query: '', document: '' },
-      device: 'cpu',
-      batchSize: 8,
-      index,
-    },
-  }
+  return kitSpec(id, dimensions, index)
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest'
 import { startOpenSearchDouble, type OpenSearchDouble } from '../helpers/opensearch-double/server.js'
 import { openSearchHarness } from '../helpers/opensearch-double/harness.js'
-import { conformanceSuite } from './suite.js'
+import { conformanceSuite } from '../../src/testing/index.js'
 
 let double: OpenSearchDouble
 

@@ -1,6 +1,6 @@
 import { describe } from 'vitest'
 import { openSearchHarness } from '../helpers/opensearch-double/harness.js'
-import { conformanceSuite } from './suite.js'
+import { conformanceSuite } from '../../src/testing/index.js'
 
 const url = process.env.OPENSEARCH_URL
 

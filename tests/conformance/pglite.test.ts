@@ -7,7 +7,7 @@ import { PgliteDriver, PgvectorAdapter, plugin } from '../../plugins/pgvector/in
 import { fakeVector } from './fake-vectors.js'
 import { hnswCosine, testSpec } from './generation-spec.js'
 import { sqlHarness } from './sql-harness.js'
-import { conformanceSuite } from './suite.js'
+import { conformanceSuite } from '../../src/testing/index.js'
 
 let dir: string
 let driver: PgliteDriver
@@ -25,7 +25,7 @@ afterAll(async () => {
 
 conformanceSuite('pgvector (PGlite)', async () => {
   const adapter = new PgvectorAdapter('pglite', driver, { ownsDriver: false })
-  return sqlHarness((sql, params) => driver.query(sql, params), adapter, () => adapter.close())
+  return sqlHarness((sql, params) => driver.query(sql, params), adapter, () => adapter.close(), async () => new PgvectorAdapter('pglite', driver, { ownsDriver: false }))
 })
 
 describe('PGlite specifics', () => {

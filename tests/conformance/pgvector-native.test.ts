@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'vitest'
 import { plugin } from '../../plugins/pgvector/index.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
 import { sqlHarness } from './sql-harness.js'
-import { conformanceSuite } from './suite.js'
+import { conformanceSuite } from '../../src/testing/index.js'
 
 let db: TestDatabase
 
@@ -15,5 +15,5 @@ afterAll(async () => {
 
 conformanceSuite('pgvector (native PostgreSQL)', async () => {
   const adapter = await plugin.create({ name: 'test', kind: 'pgvector', url: db.url }, { baseDir: process.cwd() })
-  return sqlHarness((sql, params) => db.pool.query(sql, params), adapter, () => adapter.close())
+  return sqlHarness((sql, params) => db.pool.query(sql, params), adapter, () => adapter.close(), () => plugin.create({ name: 'test', kind: 'pgvector', url: db.url }, { baseDir: process.cwd() }))
 })

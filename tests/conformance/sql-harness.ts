@@ -1,8 +1,9 @@
 import type { Collection } from '../../src/core/types.js'
 import type { StoreAdapter } from '../../src/store/adapter.js'
-import type { Harness, SeedRow } from './suite.js'
+import type { Harness, SeedRow } from '../../src/testing/index.js'
+import { hnswCosine } from './generation-spec.js'
 
-type Run = (sql: string, params?: unknown[]) => Promise<unknown>
+type Run = (sql: string, params?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>
 
 let counter = 0
 
@@ -10,7 +11,7 @@ let counter = 0
  * The SQL side of a pgvector harness, shared by the native and PGlite runners: a fresh table
  * per test with a bigint key and one text column, driven through `run`.
  */
-export async function sqlHarness(run: Run, adapter: StoreAdapter, closeAdapter: () => Promise<void>): Promise<Harness> {
+export async function sqlHarness(run: Run, adapter: StoreAdapter, closeAdapter: () => Promise<void>, reopen?: () => Promise<StoreAdapter>): Promise<Harness> {
   // Qualified: the test role is named `embedform`, so `$user` in search_path resolves to the
   // embedform state schema once it exists.
   const name = `docs_${process.pid}_${++counter}`
@@ -32,6 +33,18 @@ export async function sqlHarness(run: Run, adapter: StoreAdapter, closeAdapter: 
   return {
     adapter,
     collection,
+    ...(reopen ? { reopen } : {}),
+    // Rows, columns, indexes and embedform's own records for the table: what read-only must leave alone.
+    snapshot: async () => {
+      const parts = [
+        await run(`SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) AS h FROM ${table} t`),
+        await run(`SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY column_name) AS h FROM information_schema.columns WHERE table_name = $1`, [name]),
+        await run(`SELECT string_agg(indexname || indexdef, ',' ORDER BY indexname) AS h FROM pg_indexes WHERE tablename = $1`, [name]),
+        await run(`SELECT md5(coalesce(string_agg(g::text, '|' ORDER BY g::text), '')) AS h FROM embedform.generations g WHERE collection_key LIKE $1`, [`${table}.%`]).catch(() => ({ rows: [{ h: 'no state yet' }] })),
+      ]
+      return JSON.stringify(parts.map((p) => p.rows[0]?.h ?? null))
+    },
+    index: { settings: hnswCosine, rebuilt: { ...hnswCosine, pgvector: { type: 'ivfflat', m: 16, efConstruction: 64, lists: 2 } } },
     seed: insertRows,
     insert: (row) => insertRows([row]),
     updateText: async (key, text) => {

@@ -282,12 +282,19 @@ export class MemoryAdapter implements StoreAdapter {
     const mc = this.mc(c.target)
     const gen = this.gen(c, generation)
     let after: RowKey | undefined
+    // A catch-up pass reads what was queued when it started, so it ends however fast writes arrive.
+    let snapshot: Set<RowKey> | undefined
     for (let page = 0; ; page++) {
       this.beforePage?.(c.name, opts.phase, page)
       this.maybeFail('pending')
-      if (opts.phase === 'catchup') this.consumeDeletes(mc, gen)
+      if (opts.phase === 'catchup') {
+        snapshot ??= new Set(gen.queue)
+        this.consumeDeletes(mc, gen)
+      }
       const candidates: [RowKey, string][] =
-        opts.phase === 'backfill' ? [...mc.rows.entries()].filter(([k]) => !gen.vectors.has(k)) : [...gen.queue].map((k) => [k, mc.rows.get(k)!] as [RowKey, string])
+        opts.phase === 'backfill'
+          ? [...mc.rows.entries()].filter(([k]) => !gen.vectors.has(k))
+          : [...gen.queue].filter((k) => snapshot!.has(k)).map((k) => [k, mc.rows.get(k)!] as [RowKey, string])
       const rows: PendingRow[] = candidates
         .filter(([k]) => after === undefined || compareKeys(k, after) > 0)
         .sort(([a], [b]) => compareKeys(a, b))

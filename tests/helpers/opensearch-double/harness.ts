@@ -1,6 +1,7 @@
-import type { Harness, SeedRow } from '../../conformance/suite.js'
+import type { Harness, SeedRow } from '../../../src/testing/index.js'
 import { OpenSearchAdapter, OsHttp, STATE_INDEX, type OpenSearchAdapterOptions } from '../../../plugins/opensearch/index.js'
 import type { Collection } from '../../../src/core/types.js'
+import { hnswCosine } from '../../conformance/generation-spec.js'
 
 let counter = 0
 
@@ -54,6 +55,7 @@ export async function openSearchHarness(node: string, opts: Partial<OpenSearchAd
     adapter,
     collection,
     physical: (generation: number) => `${target}__g${generation}`,
+    index: { settings: hnswCosine },
     seed: async (rows) => {
       await ensure()
       await put(rows)

@@ -18,6 +18,11 @@ const docs = (body: string) => ({ 'embedding.config.yaml': CONFIG_HEAD + body })
 const cfg = (text: string) => ({ 'embedding.config.yaml': text })
 const small = (text: string) => ({ 'profiles/small.yaml': text })
 const SMALL_HEAD = 'extends: _base\nmodel: builtin:starter\ndimensions: 100\n'
+/** The base project with its collection on an OpenSearch store instead, and `small` as given. */
+const onOpenSearch = (smallText: string) => ({
+  ...cfg('version: 1\nstores:\n  os:\n    kind: opensearch\n    node: http://h:9200\ncollections:\n  docs:\n    store: os\n    alias: docs\n    key: id\n    text: body\n    vector: embedding\n    profile: small\n'),
+  ...small(smallText),
+})
 
 const cases: Case[] = [
   // --- embedding.config.yaml: YAML and structure
@@ -83,8 +88,8 @@ const cases: Case[] = [
   { name: 'halfvec over 4000 dims with an index', files: small('extends: _base\nmodel: builtin:starter\ndimensions: 5000\n'), code: 'E_INDEX_DIMENSIONS', file: 'small.yaml', line: 3, path: 'dimensions' },
   { name: 'ivfflat lists below 1', files: small(SMALL_HEAD + 'index:\n  pgvector:\n    type: ivfflat\n    lists: 0\n'), code: 'E_SCHEMA_RANGE', file: 'small.yaml', line: 7, path: 'index.pgvector.lists' },
   { name: 'lists on an hnsw index', files: small(SMALL_HEAD + 'index:\n  pgvector:\n    lists: 100\n'), code: 'E_INDEX_OPTION', file: 'small.yaml', line: 6, path: 'index.pgvector.lists' },
-  { name: 'OpenSearch space type against the metric', files: small(SMALL_HEAD + 'index:\n  opensearch:\n    space_type: l2\n'), code: 'E_INDEX_SPACE_TYPE', file: 'small.yaml', line: 6, path: 'index.opensearch.space_type' },
-  { name: 'compression without on_disk mode', files: small(SMALL_HEAD + 'index:\n  opensearch:\n    compression_level: 8x\n'), code: 'E_INDEX_OPTION', file: 'small.yaml', line: 6, path: 'index.opensearch.compression_level' },
+  { name: 'OpenSearch space type against the metric', files: onOpenSearch(SMALL_HEAD + 'index:\n  opensearch:\n    space_type: l2\n'), code: 'E_INDEX_SPACE_TYPE', file: 'small.yaml', line: 6, path: 'index.opensearch.space_type' },
+  { name: 'compression without on_disk mode', files: onOpenSearch(SMALL_HEAD + 'index:\n  opensearch:\n    compression_level: 8x\n'), code: 'E_INDEX_OPTION', file: 'small.yaml', line: 6, path: 'index.opensearch.compression_level' },
   { name: 'return_top_k larger than top_k', files: small(SMALL_HEAD + 'reranker:\n  model: builtin:cross-encoder-tiny\n  top_k: 10\n  return_top_k: 20\n'), code: 'E_RERANK_TOP_K', file: 'small.yaml', line: 7, path: 'reranker.return_top_k' },
   { name: 'reranker without a model', files: small(SMALL_HEAD + 'reranker:\n  top_k: 10\n'), code: 'E_PROFILE_REQUIRED', file: 'small.yaml', line: 1, path: 'reranker.model.source' },
   { name: 'unknown gate metric', files: small(SMALL_HEAD + 'gate:\n  metric: precision\n  queries: q.jsonl\n'), code: 'E_SCHEMA_FORMAT', file: 'small.yaml', line: 5, path: 'gate.metric' },

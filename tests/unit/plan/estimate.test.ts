@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bytesPerRow, encodeSeconds, formatBytes, formatDuration, indexBuildSeconds, storageBytes } from '../../../src/plan/estimate.js'
+import { bytesPerRow, encodeSeconds, formatBytes, formatDuration, storageBytes } from '../../../src/plan/estimate.js'
 
 describe('estimate arithmetic', () => {
   it('stores 4·d+8 bytes per vector row and 2·d+8 per halfvec row', () => {
@@ -24,11 +24,5 @@ describe('estimate arithmetic', () => {
     expect(formatDuration(750)).toBe('12m30s')
     expect(formatDuration(42)).toBe('42s')
     expect(formatDuration(0.2)).toBe('<1s')
-  })
-
-  it('estimates hnsw builds at 2k rows/s per core at ef_construction=64, slower for larger ef', () => {
-    expect(indexBuildSeconds(1_000_000, { type: 'hnsw', m: 16, efConstruction: 64 })).toBe(500)
-    expect(indexBuildSeconds(1_000_000, { type: 'hnsw', m: 16, efConstruction: 128 })).toBe(1000)
-    expect(indexBuildSeconds(1_000_000, { type: 'none', m: 16, efConstruction: 64 })).toBeUndefined()
   })
 })

@@ -67,11 +67,37 @@ describe('makePlan: what the plan distinguishes', () => {
     const w = await appliedWorld()
     Object.assign(w.adapter, { capabilities: { ...w.adapter.capabilities, inPlaceIndexRebuild: false } })
     const p = testProfile('speed')
-    w.ctx.config.profiles.speed = { ...p, index: { ...p.index, opensearch: { ...p.index.opensearch, m: 32 } } }
+    w.ctx.config.profiles.speed = { ...p, index: { ...p.index, pgvector: { ...p.index.pgvector, m: 32 } } }
     const plan = await makePlan(w.ctx)
     expect(plan.collections[0]?.change).toBe('new-generation')
     expect(plan.collections[0]?.to.generation).toBe(2)
     expect(plan.collections[0]?.warnings.join('\n')).toMatch(/cannot rebuild an index in place/)
+  })
+
+  it('ignores index settings of other stores: an opensearch section change leaves a pgvector-family index alone', async () => {
+    const w = await appliedWorld()
+    const p = testProfile('speed')
+    w.ctx.config.profiles.speed = { ...p, index: { ...p.index, opensearch: { ...p.index.opensearch, m: 48, engine: 'lucene' } } }
+    expect((await makePlan(w.ctx)).collections[0]?.change).toBe('none')
+  })
+
+  it('plans no index step when the store says none is needed (pgvector type: none)', async () => {
+    const p = testProfile('speed')
+    const noIndex = { ...p, index: { ...p.index, pgvector: { ...p.index.pgvector, type: 'none' as const } } }
+    const w = memoryWorld({ profiles: [noIndex], collections: [testCollection('docs', 'speed')] })
+    w.adapter.seed('docs', rows(10))
+    expect(kinds(await makePlan(w.ctx))).toEqual(['create-generation', 'backfill', 'catch-up', 'verify', 'cutover'])
+  })
+
+  it('keeps the build-index step on OpenSearch even when the profile says index.pgvector.type: none (the step restores refresh and replicas)', async () => {
+    const p = testProfile('speed')
+    const noPgIndex = { ...p, index: { ...p.index, pgvector: { ...p.index.pgvector, type: 'none' as const } } }
+    const w = memoryWorld({ profiles: [noPgIndex], collections: [testCollection('docs', 'speed')] })
+    w.ctx.config.stores.mem = { name: 'mem', kind: 'opensearch', node: 'http://localhost:9200' }
+    w.adapter.seed('docs', rows(10))
+    const plan = await makePlan(w.ctx)
+    expect(kinds(plan)).toEqual(['create-generation', 'backfill', 'catch-up', 'build-index', 'verify', 'cutover'])
+    expect(plan.collections[0]?.steps.find((s) => s.kind === 'build-index')?.title).toMatch(/hnsw\/faiss\(m=16/)
   })
 
   it('plans a new generation for a new fingerprint and retains the previous one', async () => {

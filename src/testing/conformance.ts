@@ -1,13 +1,14 @@
 /**
  * The adapter conformance suite: the same scenarios against every StoreAdapter. A store plugin
- * runs it by calling conformanceSuite() from a test file with a harness factory.
+ * runs it by calling conformanceSuite() from a vitest file with a harness factory; every
+ * contract method is exercised, and a test double must pass it as the real stores do.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { EmbedformError } from '../../src/core/errors.js'
-import type { Collection } from '../../src/core/types.js'
-import type { CutoverOptions, GenerationSpec, Journal, PendingRow, RowKey, StoreAdapter, VectorRow } from '../../src/store/adapter.js'
+import { EmbedformError } from '../core/errors.js'
+import type { Collection, IndexSettings } from '../core/types.js'
+import type { CutoverOptions, GenerationSpec, Journal, PendingRow, RowKey, StoreAdapter, VectorRow } from '../store/adapter.js'
 import { fakeVector } from './fake-vectors.js'
-import { testSpec } from './generation-spec.js'
+import { baseIndex, testSpec } from './spec.js'
 
 export interface SeedRow {
   key: string | number
@@ -27,12 +28,25 @@ export interface Harness {
    * application, not by embedform (the adoption scenario). Skipped when absent.
    */
   seedAdopted?(rows: (SeedRow & { vector: Float32Array })[], dimensions: number): Promise<void>
+  /** Index settings with the store's own section; `rebuilt` differs in that section (index-only rebuild). */
+  index?: HarnessIndex
+  /**
+   * Optional: everything the store holds for the collection, as one comparable string (rows,
+   * vectors, metadata). The read-only scenarios compare it before and after; without it they
+   * compare what inspect() and freshness() report.
+   */
+  snapshot?(): Promise<string>
+  /** Optional: a second adapter over the same store, for the persistence and close() scenario. */
+  reopen?(): Promise<StoreAdapter>
   cleanup(): Promise<void>
 }
 
-const DIMS = 16
+export interface HarnessIndex {
+  settings: IndexSettings
+  rebuilt?: IndexSettings
+}
 
-const spec = (id: number): GenerationSpec => testSpec(id, DIMS)
+const DIMS = 16
 
 /** Each generation embeds differently, so a search tells which generation answered. */
 function vectorFor(generation: number, text: string): Float32Array {
@@ -76,6 +90,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
     let h: Harness
     let a: StoreAdapter
     let c: Collection
+    const spec = (id: number, index: IndexSettings = h.index?.settings ?? baseIndex): GenerationSpec => testSpec(id, DIMS, index)
 
     beforeEach(async () => {
       h = await makeHarness()
@@ -522,6 +537,138 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       expect(f2).toEqual(f1)
       expect((await a.inspect(c)).version).toBe(before.version)
       expect((await catchup(1)).map((r) => k(r.key))).toEqual(['2'])
+    })
+
+    it('declares its capabilities', () => {
+      expect(a.kind).toMatch(/^[a-z][a-z0-9_-]*$/)
+      const caps = a.capabilities
+      for (const flag of [caps.concurrentIndex, caps.hybridSearch, caps.inPlaceIndexRebuild]) expect(typeof flag).toBe('boolean')
+      expect(caps.maxIndexDimensions.vector).toBeGreaterThanOrEqual(DIMS)
+      // 0: the store does not offer that storage at all.
+      expect(caps.maxIndexDimensions.halfvec).toBeGreaterThanOrEqual(0)
+    })
+
+    it('describes adoption only when something needs adopting', async (ctx) => {
+      if (!a.describeAdoption) return ctx.skip()
+      await h.seed(rows(3))
+      const state = await a.inspect(c)
+      const lines = await a.describeAdoption(c)
+      if (state.adoptable === undefined) expect(lines).toEqual([])
+      else for (const line of lines) expect(line).toMatch(/\S/)
+    })
+
+    it('preflight finds no error on a collection it can migrate, and changes nothing', async (ctx) => {
+      if (!a.preflight) return ctx.skip()
+      await h.seed(rows(6))
+      const observe = async () => (h.snapshot ? await h.snapshot() : JSON.stringify(await a.inspect(c)))
+      const before = await observe()
+      const problems = await a.preflight(c, { dimensions: DIMS, storage: spec(1).storage, createsObjects: true, cutsOver: true, generation: spec(1) })
+      for (const p of problems) {
+        expect(['error', 'warning', 'note']).toContain(p.severity)
+        for (const text of [p.code, p.message, p.object]) expect(text).toMatch(/\S/)
+        // A note is information; an error or warning names the next action.
+        if (p.severity !== 'note') expect(p.hint).toMatch(/\S/)
+      }
+      expect(problems.filter((p) => p.severity === 'error')).toEqual([])
+      expect(await observe()).toBe(before)
+    })
+
+    it('measures the pipeline on sampled rows without changing the store', async (ctx) => {
+      if (!a.measurePipeline) return ctx.skip()
+      await h.seed(rows(20))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      const observe = async () => (h.snapshot ? await h.snapshot() : JSON.stringify([await a.inspect(c), await a.freshness(c, 1)]))
+      const before = await observe()
+      const encoded: string[] = []
+      const m = await a.measurePipeline(c, {
+        dimensions: DIMS,
+        storage: spec(1).storage,
+        sampleRows: 5,
+        encode: async (texts) => {
+          encoded.push(...texts)
+          return texts.map((t) => vectorFor(2, t))
+        },
+      })
+      expect(m.rows).toBeGreaterThan(0)
+      expect(m.rows).toBeLessThanOrEqual(5)
+      expect(encoded.length).toBe(m.rows)
+      for (const ms of [m.readMs, m.encodeMs, m.writeMs]) expect(ms).toBeGreaterThanOrEqual(0)
+      expect(await observe()).toBe(before)
+    })
+
+    it('adopt does nothing when nothing needs adopting', async (ctx) => {
+      if (!a.adopt) return ctx.skip()
+      await h.seed(rows(4))
+      const state = await a.inspect(c)
+      if (state.adoptable !== undefined) return ctx.skip()
+      const observe = async () => (h.snapshot ? await h.snapshot() : JSON.stringify(await a.inspect(c)))
+      const before = await observe()
+      await a.adopt(c)
+      expect(await observe()).toBe(before)
+    })
+
+    it('rebuilds only the index with new settings, keeping every vector fresh', async (ctx) => {
+      if (!a.capabilities.inPlaceIndexRebuild || !h.index?.rebuilt) return ctx.skip()
+      await h.seed(rows(30))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.buildIndex(c, 1)
+      const state = await a.inspect(c)
+      const before = state.generations.find((g) => g.id === 1)!
+      expect(before.index?.valid).toBe(true)
+      await a.dropIndex(c, 1)
+      expect((await a.inspect(c)).generations.find((g) => g.id === 1)!.index).toBeNull()
+      await a.buildIndex(c, 1, undefined, h.index.rebuilt)
+      const after = await a.inspect(c)
+      const g1 = after.generations.find((g) => g.id === 1)!
+      expect(g1.index?.valid).toBe(true)
+      expect(g1.index?.settingsHash).not.toBe(before.index?.settingsHash)
+      expect(g1.indexSettings).toEqual(h.index.rebuilt)
+      expect(g1.populated).toBe(30)
+      expect(after.version).not.toBe(state.version)
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 30, fresh: 30, stale: 0, missing: 0 })
+      for (const r of rows(30).slice(0, 5)) {
+        const hit = await a.search(c, 1, { vector: vectorFor(1, r.text), k: 1 })
+        expect(k(hit[0]!.key)).toBe(k(r.key))
+      }
+      expect(await a.verify(c, 1)).toMatchObject({ ok: true, indexValid: true, missing: 0 })
+    })
+
+    it('inspect, freshness and verify change nothing in the store', async () => {
+      await h.seed(rows(10))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.buildIndex(c, 1)
+      await h.updateText(3, 'three, edited')
+      const observe = async () => (h.snapshot ? await h.snapshot() : JSON.stringify([await a.inspect(c), await a.freshness(c, 1)]))
+      const before = await observe()
+      await a.inspect(c)
+      await a.inspect({ ...c, target: `${c.target}_missing` })
+      await a.freshness(c, 1)
+      await a.verify(c, 1)
+      expect(await observe()).toBe(before)
+    })
+
+    it('a second adapter over the same store sees the same state, and close() releases it', async (ctx) => {
+      if (!h.reopen) return ctx.skip()
+      await h.seed(rows(6))
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      await a.cutover(c, 1, embedFor(1))
+      const other = await h.reopen()
+      try {
+        const mine = await a.inspect(c)
+        const theirs = await other.inspect(c)
+        expect(theirs.live).toBe(1)
+        expect(theirs.version).toBe(mine.version)
+        expect(await other.freshness(c, 1)).toEqual(await a.freshness(c, 1))
+        const hit = await other.search(c, 1, { vector: vectorFor(1, rows(6)[2]!.text), k: 1 })
+        expect(k(hit[0]!.key)).toBe('3')
+      } finally {
+        await other.close()
+      }
+      expect((await a.inspect(c)).live).toBe(1)
     })
   })
 }
