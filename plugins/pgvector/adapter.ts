@@ -49,6 +49,8 @@ export interface PgvectorAdapterOptions {
   lockTimeout: string
   /** Whether close() closes the driver (false when a caller shares one driver). */
   ownsDriver: boolean
+  /** Where lock waits are reported (the CLI's log). */
+  log?: (message: string) => void
 }
 
 const DEFAULT_OPTIONS: PgvectorAdapterOptions = { maintenanceWorkMem: '512MB', lockTimeout: '2s', ownsDriver: true }
@@ -372,20 +374,42 @@ export class PgvectorAdapter implements StoreAdapter {
           await state.insertGeneration(tx, ref.collectionKey, state.specRecord(spec, column, indexName(ref, spec.id)))
           await this.trackGenerations(tx, ref)
           await compactUpdatedRows(tx, ref)
-        })
+        }, ref)
       },
       column,
     )
   }
 
-  /** One DDL transaction with a short lock_timeout, retried with backoff on 55P03. */
-  private ddl<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return retryOnLockTimeout(() =>
-      this.driver.transaction(async (tx) => {
-        await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [this.options.lockTimeout])
-        return fn(tx)
-      }),
+  /**
+   * One DDL transaction with a short lock_timeout, retried with backoff on 55P03. Each time it
+   * has to wait, the sessions holding a lock on the table are named (pid, how long, query), so a
+   * wait on an application transaction does not look like a hang.
+   */
+  private ddl<T>(fn: (tx: Queryable) => Promise<T>, ref?: TableRef): Promise<T> {
+    return retryOnLockTimeout(
+      () =>
+        this.driver.transaction(async (tx) => {
+          await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [this.options.lockTimeout])
+          return fn(tx)
+        }),
+      8,
+      100,
+      ref && this.options.log ? (attempt) => this.reportLockHolders(ref, attempt) : undefined,
     )
+  }
+
+  private async reportLockHolders(ref: TableRef, attempt: number): Promise<void> {
+    const r = await this.driver
+      .query<{ pid: number; state: string; seconds: number; query: string }>(
+        `SELECT a.pid, a.state, extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))::float8 AS seconds, left(a.query, 200) AS query
+           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.relation = $1::regclass AND l.granted AND a.pid <> pg_backend_pid()
+          ORDER BY seconds DESC LIMIT 3`,
+        [ref.qualified],
+      )
+      .catch(() => ({ rows: [] }))
+    const who = r.rows.map((h) => `pid ${h.pid} (${h.state}, ${Math.round(h.seconds)} s: ${h.query.replace(/\s+/g, ' ')})`).join('; ')
+    this.options.log?.(`waiting for a lock on ${ref.schema}.${ref.table} (attempt ${attempt})${who ? `: held by ${who}` : ''}`)
   }
 
   async *pending(c: Collection, generation: number, opts: PendingOptions): AsyncIterable<PendingRow[]> {
@@ -778,7 +802,7 @@ export class PgvectorAdapter implements StoreAdapter {
         // Views bind to the physical column: recreate them from their text so they read the new one.
         for (const v of views) await recreateView(tx, v)
         return { status: 'done', heldMs: 0, swapMs: 0, embeddedWhileHeld: drained.embedded, leftStale: drained.left }
-      })
+      }, ref)
       const result = await swap.catch((err: unknown) => {
         if (err instanceof HeldBehind) return { status: 'behind' as const, pending: err.pending, heldMs: performance.now() - heldAt }
         throw err

@@ -12,8 +12,11 @@ export type { Driver, Queryable, Session } from './driver.js'
 export { PgDriver } from './pg-driver.js'
 export { PgliteDriver } from './pglite-driver.js'
 
-function adapterOptions(env: NodeJS.ProcessEnv): Partial<PgvectorAdapterOptions> {
-  return env.EMBEDFORM_PG_MAINTENANCE_WORK_MEM ? { maintenanceWorkMem: env.EMBEDFORM_PG_MAINTENANCE_WORK_MEM } : {}
+function adapterOptions(env: NodeJS.ProcessEnv, ctx: AdapterContext): Partial<PgvectorAdapterOptions> {
+  return {
+    ...(env.EMBEDFORM_PG_MAINTENANCE_WORK_MEM ? { maintenanceWorkMem: env.EMBEDFORM_PG_MAINTENANCE_WORK_MEM } : {}),
+    ...(ctx.log ? { log: ctx.log } : {}),
+  }
 }
 
 function pgliteDataDir(path: string, baseDir: string): string {
@@ -25,9 +28,9 @@ function pgliteDataDir(path: string, baseDir: string): string {
 export const plugin: StorePlugin = {
   kind: 'pgvector',
   async create(store: StoreConfig, ctx: AdapterContext): Promise<StoreAdapter> {
-    if (store.kind === 'pgvector') return new PgvectorAdapter('pgvector', new PgDriver((store as PgvectorStore).url), adapterOptions(process.env))
+    if (store.kind === 'pgvector') return new PgvectorAdapter('pgvector', new PgDriver((store as PgvectorStore).url), adapterOptions(process.env, ctx))
     if (store.kind === 'pglite') {
-      return new PgvectorAdapter('pglite', await PgliteDriver.open(pgliteDataDir((store as PgliteStore).path, ctx.baseDir)), adapterOptions(process.env))
+      return new PgvectorAdapter('pglite', await PgliteDriver.open(pgliteDataDir((store as PgliteStore).path, ctx.baseDir)), adapterOptions(process.env, ctx))
     }
     throw inputError('E_STORE_KIND', `the pgvector plugin cannot open a "${store.kind}" store`, {
       location: { path: `stores.${store.name}.kind` },

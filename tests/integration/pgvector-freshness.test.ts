@@ -31,6 +31,7 @@ const DIMS = 16
 describe('a cutover that misses nothing (native PostgreSQL)', () => {
   let db: TestDatabase
   let adapter: StoreAdapter
+  const logs: string[] = []
   const c: Collection = { name: 'docs', store: 'pg', profile: 'p', target: 'docs', key: 'id', text: { columns: ['body'], separator: ' ' }, vector: 'embedding' }
   const embedWith = (id: number) => ({
     maxHeldRows: 1000,
@@ -61,7 +62,7 @@ describe('a cutover that misses nothing (native PostgreSQL)', () => {
   beforeAll(async () => {
     db = await createTestDatabase()
     await createDocsTable(db, 'docs', 2000)
-    adapter = await plugin.create({ name: 'pg', kind: 'pgvector', url: db.url }, { baseDir: process.cwd() })
+    adapter = await plugin.create({ name: 'pg', kind: 'pgvector', url: db.url }, { baseDir: process.cwd(), log: (m) => logs.push(m) })
     await embedGeneration(1)
     await adapter.cutover(c, 1, embedWith(1))
   })
@@ -75,6 +76,7 @@ describe('a cutover that misses nothing (native PostgreSQL)', () => {
     const app = new pg.Client({ connectionString: db.url })
     await app.connect()
     try {
+      const [{ pid }] = (await app.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }]
       await app.query('BEGIN')
       await app.query(`INSERT INTO docs (id, body) VALUES (9001, 'inserted inside a transaction held across the cutover')`)
       await app.query(`UPDATE docs SET body = 'edited inside a transaction held across the cutover' WHERE id = 10`)
@@ -84,11 +86,13 @@ describe('a cutover that misses nothing (native PostgreSQL)', () => {
       expect(pending).toEqual([])
       const started = performance.now()
       const cutover = adapter.cutover(c, 2, embedWith(2))
-      await new Promise((r) => setTimeout(r, 700))
+      // Longer than the 2 s lock_timeout: the wait is reported with the blocking session, then retried.
+      await new Promise((r) => setTimeout(r, 2500))
       await app.query('COMMIT')
       const result = await cutover
-      expect(performance.now() - started).toBeGreaterThanOrEqual(600)
+      expect(performance.now() - started).toBeGreaterThanOrEqual(2400)
       expect(result).toMatchObject({ status: 'done', embeddedWhileHeld: 2, leftStale: 0 })
+      expect(logs.join('\n')).toMatch(new RegExp(`waiting for a lock on public\\.docs \\(attempt 1\\): held by pid ${pid} \\(idle in transaction`))
     } finally {
       await app.end()
     }
