@@ -75,10 +75,14 @@ export interface RollbackResult {
   leftStale: number
   /** Milliseconds the application's writes were held during the switch. */
   heldMs?: number
+  /** Milliseconds spent rebuilding the target's index first (it had been dropped by `gc --indexes`). */
+  indexRebuildMs?: number
   warnings: string[]
 }
 
 export interface GcDrop {
+  /** Set when only this index was dropped (`gc --indexes`): the generation and its vectors stay. */
+  index?: string
   collection: string
   generation: number
   physical: string

@@ -25,6 +25,10 @@ Asks for confirmation like apply (--auto-approve without a terminal). A generati
     collection: Flags.string({ description: 'Only this collection (default: all).' }),
     'auto-approve': Flags.boolean({ description: 'Drop without asking for confirmation (required without a terminal).', default: false }),
     force: Flags.boolean({ description: 'Also drop generations that cannot be re-created (vectors of an unknown model).', default: false }),
+    indexes: Flags.boolean({
+      description: "Drop only the vector indexes of retained generations, keeping their vectors (a backfill that cannot write heap-only re-enters every index; `plan` says when). Rollback rebuilds the index first.",
+      default: false,
+    }),
   }
 
   async run(): Promise<void> {
@@ -35,13 +39,14 @@ Asks for confirmation like apply (--auto-approve without a terminal). A generati
     let result: GcOutcome
     try {
       const collection = flags.collection === undefined ? undefined : pickCollection(ctx.config, flags.collection)
-      const opts = { keep: flags.keep, force: flags.force }
+      const opts = { keep: flags.keep, force: flags.force, indexesOnly: flags.indexes }
       result = await gc(ctx, collection, { ...opts, dryRun: true })
       if (!dryRun && !flags.force) refuseIrreplaceable(result)
       if (!dryRun && result.dropped.length > 0) {
         if (!flags['auto-approve']) {
           process.stderr.write(`${renderGc(result, { force: flags.force })}\n`)
-          if (!(await confirm('Drop these generations? Rolling back to them afterwards means re-embedding.'))) {
+          const question = flags.indexes ? 'Drop these indexes? Rolling back rebuilds them first.' : 'Drop these generations? Rolling back to them afterwards means re-embedding.'
+          if (!(await confirm(question))) {
             throw failure('E_CANCELLED', 'gc cancelled; nothing was dropped', { hint: 'answer `yes` to drop them, or pass --auto-approve' })
           }
         }

@@ -21,6 +21,12 @@ export interface GcOptions {
    * another run is kept rather than dropped unseen.
    */
   only?: { collection: string; generation: number }[]
+  /**
+   * Drop only the indexes of retained generations and keep their vectors: a backfill whose writes
+   * cannot be heap-only re-enters every index of the table, retained ones included. Rollback
+   * rebuilds the index first.
+   */
+  indexesOnly?: boolean
 }
 
 export interface GcIrreplaceable extends GcDrop {
@@ -74,8 +80,11 @@ export async function gc(ctx: EngineContext, collectionName: string | undefined,
     // A stopped apply may be cutting over to a retained generation: never pull it out from under the journal.
     const protectedId = state.journal?.generation
     const retained = state.generations.filter((g) => g.status === 'retained' && g.id !== protectedId).sort((a, b) => b.id - a.id)
-    const drops = retained.slice(opts.keep).filter((g) => confirmed(c.name, g.id))
-    for (const g of drops) {
+    // Only an index whose settings are recorded can be rebuilt by rollback.
+    const drops = opts.indexesOnly
+      ? retained.filter((g) => g.index !== null && g.indexSettings !== null && confirmed(c.name, g.id))
+      : retained.slice(opts.keep).filter((g) => confirmed(c.name, g.id))
+    for (const g of opts.indexesOnly ? [] : drops) {
       const reason = irreplaceableReason(g, c, ctx.config)
       if (reason) result.irreplaceable.push({ collection: c.name, generation: g.id, physical: g.physical, populated: g.populated, reason })
     }
@@ -84,7 +93,7 @@ export async function gc(ctx: EngineContext, collectionName: string | undefined,
   if (!opts.force && !dryRun) refuseIrreplaceable(result)
 
   for (const { c, adapter, kept, drops } of work) {
-    for (const g of kept) result.kept.push({ collection: c.name, generation: g.id })
+    if (!opts.indexesOnly) for (const g of kept) result.kept.push({ collection: c.name, generation: g.id })
     const skipped = new Set(opts.force ? [] : result.irreplaceable.filter((i) => i.collection === c.name).map((i) => i.generation))
     const release = dryRun || drops.length === 0 ? undefined : await adapter.lock(c, ctx.holder)
     try {
@@ -93,8 +102,8 @@ export async function gc(ctx: EngineContext, collectionName: string | undefined,
       const stillRetained = (id: number) => !now || (now.journal?.generation !== id && now.generations.some((x) => x.id === id && x.status === 'retained'))
       for (const g of drops) {
         if (skipped.has(g.id) || !stillRetained(g.id)) continue
-        if (!dryRun) await adapter.dropGeneration(c, g.id)
-        result.dropped.push({ collection: c.name, generation: g.id, physical: g.physical, populated: g.populated })
+        if (!dryRun) await (opts.indexesOnly ? adapter.dropIndex(c, g.id) : adapter.dropGeneration(c, g.id))
+        result.dropped.push({ collection: c.name, generation: g.id, physical: g.physical, populated: g.populated, ...(opts.indexesOnly ? { index: g.index?.name ?? '' } : {}) })
       }
     } finally {
       await release?.()

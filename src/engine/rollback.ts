@@ -71,6 +71,14 @@ export async function rollback(ctx: EngineContext, collectionName: string, opts:
       state = await adapter.inspect(c)
     }
     const target = pickTarget(c.name, state, opts.to)
+    // `gc --indexes` dropped its index to speed a backfill up: rebuild it before readers use it.
+    let indexRebuildMs: number | undefined
+    if (target.indexSettings && !target.index?.valid) {
+      log('info', `g${target.id} has no valid index: rebuilding it before switching (readers keep the current generation meanwhile)`)
+      const started = performance.now()
+      await adapter.buildIndex(c, target.id)
+      indexRebuildMs = performance.now() - started
+    }
     const before = await adapter.freshness(c, target.id)
     const behind = before.stale + before.missing
     const encoder = behind > 0 && target.profileSnapshot ? await ctx.openEncoder(target.profileSnapshot, ctx.encoderOptions) : undefined
@@ -136,6 +144,7 @@ export async function rollback(ctx: EngineContext, collectionName: string, opts:
         reembedded,
         leftStale: done.leftStale,
         heldMs: done.heldMs,
+        ...(indexRebuildMs === undefined ? {} : { indexRebuildMs }),
         warnings,
       }
     } finally {

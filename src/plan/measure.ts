@@ -90,7 +90,7 @@ export async function measurePipeline(openEncoder: OpenEncoder, adapter: StoreAd
     const heapOnly = m.heapOnlyShare === undefined ? '' : `, ${Math.round(m.heapOnlyShare * 100)}% heap-only`
     const amplified =
       m.heapOnlyShare !== undefined && m.heapOnlyShare < HEAP_ONLY_EXPECTED
-        ? `only ${Math.round(m.heapOnlyShare * 100)}% of sampled backfill writes were heap-only: these rows are too small to move their vectors out of line, so each other write re-enters all ${m.indexes.length} index(es) of the table (${m.indexes.join(', ')}); measured write path ${rate(perRow.write)} rows/s${perRow.write > perRow.encode ? ', slower than the encoder: the backfill is write-bound' : ''}`
+        ? `only ${Math.round(m.heapOnlyShare * 100)}% of sampled backfill writes were heap-only: these rows are too small to move their vectors out of line, so each other write re-enters all ${m.indexes.length} index(es) of the table (${m.indexes.join(', ')}); measured write path ${rate(perRow.write)} rows/s${perRow.write > perRow.encode ? ', slower than the encoder: the backfill is write-bound' : ''}; \`embedform gc --indexes\` drops retained generations' indexes (rollback rebuilds them)`
         : undefined
     return {
       textsPerSecond: 1000 / Math.max(msPerRow, 1e-6),

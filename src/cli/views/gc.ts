@@ -4,6 +4,12 @@ import type { GcOutcome } from '../../engine/gc.js'
 export function renderGc(r: GcOutcome, opts: { force: boolean }): string {
   const verb = r.dryRun ? 'Would drop' : 'Dropped'
   const lines: string[] = []
+  if (r.dropped.some((d) => d.index !== undefined)) {
+    lines.push(`${verb} the index of ${r.dropped.length} retained generation(s), keeping their vectors:`)
+    for (const d of r.dropped) lines.push(`  ${d.collection} g${d.generation}: index ${d.index} on ${d.physical}`)
+    lines.push(r.dryRun ? 'Run without --dry-run to drop them.' : 'Rolling back to one of them rebuilds its index first.')
+    return lines.join('\n')
+  }
   const irreplaceable = new Set(r.irreplaceable.map((g) => `${g.collection}/${g.generation}`))
   if (r.dropped.length === 0) lines.push(`Nothing to drop (keeping ${r.keep} retained generation(s) per collection).`)
   else {

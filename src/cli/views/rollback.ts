@@ -48,6 +48,7 @@ export function renderRollback(v: RollbackView): string {
   const how = changed === 0 ? 'nothing re-embedded: no row changed while it was not live' : `${r.reembedded} row(s) re-embedded: ${r.stale} edited and ${r.missing} inserted while it was not live`
   const held = r.heldMs === undefined ? '' : `; application writes held ${Math.round(r.heldMs)} ms`
   const lines = [`Rolled back ${r.collection}: ${gen(r.from)} → ${gen(r.to)} live (${how}${held}).`]
+  if (r.indexRebuildMs !== undefined) lines.push(`Rebuilt the index of ${gen(r.to)} first (${(r.indexRebuildMs / 1000).toFixed(1)} s): it had been dropped by \`embedform gc --indexes\`.`)
   if (r.abandoned) lines.push(`Abandoned the apply in flight (plan ${r.abandoned.planId}, g${r.abandoned.generation}).`)
   for (const w of r.warnings) lines.push(`warning: ${w}`)
   const a = v.advice
