@@ -43,6 +43,25 @@ describe('rollback', () => {
     expect(await w.adapter.freshness(docs, 2)).toMatchObject({ rows: 7, fresh: 7, stale: 0, missing: 0 })
   })
 
+  it('rebuilds an index that gc --indexes dropped before switching, and says how long it took', async () => {
+    const w = await threeGenerations()
+    const dropped = await gc(w.ctx, undefined, { keep: 0, indexesOnly: true })
+    expect(dropped.dropped.map((d) => [d.generation, d.index !== undefined])).toEqual([
+      [2, true],
+      [1, true],
+    ])
+    let state = await w.adapter.inspect(docs)
+    expect(state.generations.map((g) => [g.id, g.status, g.index === null, g.populated])).toEqual([
+      [1, 'retained', true, 6],
+      [2, 'retained', true, 6],
+      [3, 'live', false, 6],
+    ])
+    const result = await rollback(w.ctx, 'docs')
+    expect(result.indexRebuildMs).toBeGreaterThanOrEqual(0)
+    state = await w.adapter.inspect(docs)
+    expect(state.generations.find((g) => g.id === 2)).toMatchObject({ status: 'live', index: { valid: true } })
+  })
+
   it('refuses clearly when nothing is retained or the target is not retained', async () => {
     const w = memoryWorld({ profiles: [testProfile('a')], collections: [docs] })
     w.adapter.seed('docs', rows(3))
