@@ -5,6 +5,8 @@ import { stableJson } from '../../src/core/fingerprint.js'
 import type { Collection, IndexSettings, Metric, VectorStorage } from '../../src/core/types.js'
 import type {
   AdapterCapabilities,
+  ChangeListener,
+  ChangeSubscription,
   CutoverOptions,
   CutoverResult,
   Freshness,
@@ -501,7 +503,17 @@ export class PgvectorAdapter implements StoreAdapter {
         return { generation, rows: exact.total, fresh: 0, stale: 0, missing: exact.total - populated, unverified: populated, queued: 0, exact: true }
       }
       const n = await exactCounts(this.driver, ref, g.id, g.physical, g.storage, g.dimensions)
-      return { generation, rows: n.rows, fresh: n.fresh, stale: n.stale, missing: n.rows - n.populated, unverified: n.unverified, queued: n.queued, exact: true }
+      return {
+        generation,
+        rows: n.rows,
+        fresh: n.fresh,
+        stale: n.stale,
+        missing: n.rows - n.populated,
+        unverified: n.unverified,
+        queued: n.queued,
+        exact: true,
+        oldestQueuedAt: n.oldest,
+      }
     })
   }
 
@@ -864,6 +876,20 @@ export class PgvectorAdapter implements StoreAdapter {
       const g = await this.requireGeneration(c, ref, generation)
       return this.nearest(ref, g, vectorLiteral(q.vector), q.k)
     })
+  }
+
+  async watchChanges(c: Collection, listener: ChangeListener): Promise<ChangeSubscription> {
+    const ref = resolveTable(c)
+    const listen = this.driver.listen?.bind(this.driver)
+    // PGlite: one process owns the data directory, so no other writer can change rows meanwhile.
+    if (!listen) return { close: async () => undefined }
+    return this.guard('listen for changes', ref, () =>
+      listen(
+        changeRecord(ref).channel,
+        (payload) => listener.onChange(payload.split(',').filter(Boolean).map(Number)),
+        (err) => listener.onLost(storeError('listen for changes', objectName(ref), err)),
+      ),
+    )
   }
 
   async readJournal(c: Collection): Promise<Journal | null> {

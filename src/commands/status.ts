@@ -31,6 +31,10 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd())
 }
 
+function formatLag(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(1)} s`
+}
+
 function renderCollection(c: CollectionStatus): string {
   const out: string[] = [`${c.collection} (store ${c.store})`]
   if (!c.exists) {
@@ -65,6 +69,8 @@ function renderCollection(c: CollectionStatus): string {
     out.push('  generations:', ...table(rows).map((l) => `    ${l}`))
     if (c.generations.some((g) => !g.freshness.exact)) out.push('                  (freshness estimated from statistics and the change queue on this large table)')
     const live = c.generations.find((g) => g.status === 'live')
+    const oldest = live?.freshness.oldestQueuedAt
+    if (oldest) out.push(`  sync lag:       ${formatLag(Date.now() - Date.parse(oldest))} (oldest change not yet embedded in g${live.id}, queued ${oldest})`)
     if (live && live.freshness.stale + live.freshness.missing > 0) {
       out.push(`                  ${live.freshness.stale + live.freshness.missing} live rows have no current vector: \`embedform sync ${c.collection}\` embeds them`)
     }

@@ -169,6 +169,23 @@ export interface Freshness {
   queued: number
   /** False when rows/missing come from store statistics (very large collections). */
   exact: boolean
+  /**
+   * When the oldest change still queued for this generation was made (ISO time), null when the
+   * queue is empty; absent where the store keeps no change times. now − this is the sync lag.
+   */
+  oldestQueuedAt?: string | null
+}
+
+/** What a change subscription reports (see StoreAdapter.watchChanges). */
+export interface ChangeListener {
+  /** Something was queued for these generations (called at the writer's commit, coalesced). */
+  onChange(generations: number[]): void
+  /** The subscription's connection is gone (store restart, network): subscribe again. */
+  onLost(err: unknown): void
+}
+
+export interface ChangeSubscription {
+  close(): Promise<void>
 }
 
 export interface CutoverOptions {
@@ -310,6 +327,12 @@ export interface StoreAdapter {
    * live generation or changes. Errors stop the plan; notes are shown with it.
    */
   preflight?(c: Collection, spec: GenerationSpec): Promise<{ errors: EmbedformError[]; notes: string[] }>
+  /**
+   * Push notification of the application's changes (PostgreSQL: LISTEN on a channel the change
+   * trigger notifies at commit). Absent where the store cannot push: the engine polls instead.
+   * Never a guarantee of completeness: a sync still sweeps the queue now and then.
+   */
+  watchChanges?(c: Collection, listener: ChangeListener): Promise<ChangeSubscription>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>
