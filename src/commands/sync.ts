@@ -56,13 +56,13 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
       const collection = pickCollection(ctx.config, args.collection)
       if (flags.watch) {
         const summary = await watch(ctx, collection, { ...common, sweepMs: flags['sweep-ms'], pollMs: flags['poll-ms'] }, this.watchHooks(json))
-        this.emit({ type: 'result', ok: true, ...summary }, () => renderSummary(summary))
+        this.report({ type: 'result', ok: true, ...summary }, () => renderSummary(summary))
         return
       }
       const result = await sync(ctx, collection, common)
       if (abort.signal.aborted) throw failure('E_INTERRUPTED', 'sync was interrupted; what it did not get to stays queued', { hint: `run \`embedform sync ${collection}\` again` })
       renderer.stop()
-      this.emit({ type: 'result', ok: true, ...result }, () => renderResult(result))
+      this.report({ type: 'result', ok: true, ...result }, () => renderResult(result))
       const failed = result.generations.reduce((n, g) => n + g.failed.length, 0)
       if (failed > 0) this.exitWith(ExitCode.failure)
       if (flags['detailed-exitcode'] && result.generations.some((g) => g.embedded > 0)) this.exitWith(ExitCode.planHasChanges)
@@ -72,6 +72,12 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
       renderer.stop()
       await ctx.close()
     }
+  }
+
+  /** With --json, progress and result are JSON lines: one object per line, the result last. */
+  private report(data: unknown, human: () => string): void {
+    if (this.wantsJson) process.stdout.write(`${JSON.stringify(data)}\n`)
+    else this.emit(data, human)
   }
 
   private watchHooks(json: boolean) {
