@@ -5,6 +5,9 @@ import { stableJson } from '../../src/core/fingerprint.js'
 import type { Collection, IndexSettings, Metric, VectorStorage } from '../../src/core/types.js'
 import type {
   AdapterCapabilities,
+  KeyRange,
+  LeaseClaim,
+  LeaseOptions,
   ChangeListener,
   ChangeSubscription,
   CutoverOptions,
@@ -31,6 +34,7 @@ import { changeRecord, changeRecordExists, forgetGeneration, installChangeRecord
 import { sqlState, type Driver, type Queryable } from './driver.js'
 import { consumeQueue, estimatedFreshness, exactCounts, queuePage, toPending } from './freshness.js'
 import { quoteIdent } from './identifiers.js'
+import * as leases from './leases.js'
 import { retryOnLockTimeout } from './retry.js'
 import { dependentViews, recreateView } from './views.js'
 import { compactUpdatedRows, restoreRowLayout } from './row-layout.js'
@@ -392,18 +396,20 @@ export class PgvectorAdapter implements StoreAdapter {
       return
     }
     const text = textExpression(ref, 't', 1)
-    const keyParam = text.params.length + 1
-    const limitParam = text.params.length + 2
+    const range = leases.rangeFilter(ref, opts.range ? await this.keyType(ref) : '', opts.range, text.params.length + 1)
+    const keyParam = text.params.length + range.params.length + 1
+    const limitParam = keyParam + 1
     const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, md5(${text.sql}) AS token FROM ${ref.qualified} t`
     const order = `ORDER BY t.${quoteIdent(ref.key)} LIMIT $${limitParam}`
-    const nullCol = `t.${quoteIdent(g.physical)} IS NULL`
+    const nullCol = `t.${quoteIdent(g.physical)} IS NULL${range.sql}`
     let last: RowKey | null = null
     for (;;) {
       const r: { rows: { k: RowKey; text: string; token: string }[] } = await this.guard(`pending (${opts.phase})`, ref, () =>
         last === null
-          ? this.driver.query(`${select} WHERE ${nullCol} ORDER BY t.${quoteIdent(ref.key)} LIMIT $${keyParam}`, [...text.params, opts.batchSize])
+          ? this.driver.query(`${select} WHERE ${nullCol} ORDER BY t.${quoteIdent(ref.key)} LIMIT $${keyParam}`, [...text.params, ...range.params, opts.batchSize])
           : this.driver.query(`${select} WHERE ${nullCol} AND t.${quoteIdent(ref.key)} > $${keyParam} ${order}`, [
               ...text.params,
+              ...range.params,
               last,
               opts.batchSize,
             ]),
@@ -845,6 +851,7 @@ export class PgvectorAdapter implements StoreAdapter {
         // The trigger watches every generation's column: let go of this one before dropping it.
         await this.trackGenerations(tx, ref)
         await forgetGeneration(tx, ref, generation)
+        await leases.forgetLeases(tx, ref.collectionKey, generation)
         await tx.query(`ALTER TABLE ${ref.qualified} DROP COLUMN IF EXISTS ${quoteIdent(g.physical)}`)
         if (g.status === 'building') await restoreRowLayout(tx, ref)
       })
@@ -876,6 +883,35 @@ export class PgvectorAdapter implements StoreAdapter {
       const g = await this.requireGeneration(c, ref, generation)
       return this.nearest(ref, g, vectorLiteral(q.vector), q.k)
     })
+  }
+
+  async planRanges(c: Collection, generation: number, rangeRows: number): Promise<void> {
+    const ref = resolveTable(c)
+    await this.guard('plan worker ranges', ref, async () => {
+      const g = await this.requireGeneration(c, ref, generation)
+      await leases.ensureLeases(this.driver)
+      await this.driver.transaction((tx) => leases.planRanges(tx, ref, ref.collectionKey, g.id, g.physical, rangeRows))
+    })
+  }
+
+  async rangesPlanned(c: Collection, generation: number): Promise<boolean> {
+    const ref = resolveTable(c)
+    return this.guard('read worker ranges', ref, () => leases.leasesPlanned(this.driver, ref.collectionKey, generation))
+  }
+
+  async leaseRange(c: Collection, generation: number, opts: LeaseOptions): Promise<LeaseClaim> {
+    const ref = resolveTable(c)
+    return this.guard('lease a key range', ref, () => leases.claimRange(this.driver, ref.collectionKey, generation, opts.holder, opts.ttlMs))
+  }
+
+  async renewLease(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean> {
+    const ref = resolveTable(c)
+    return this.guard('renew a lease', ref, () => leases.renewRange(this.driver, ref.collectionKey, generation, range.id, opts.holder, opts.ttlMs))
+  }
+
+  async completeLease(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean> {
+    const ref = resolveTable(c)
+    return this.guard('complete a lease', ref, () => leases.completeRange(this.driver, ref.collectionKey, generation, range.id, opts.holder))
   }
 
   async watchChanges(c: Collection, listener: ChangeListener): Promise<ChangeSubscription> {

@@ -16,6 +16,8 @@ export interface PumpArgs {
   generation: number
   encoder: Encoder
   phase: PendingOptions['phase']
+  /** backfill of one leased key range (workers). */
+  range?: PendingOptions['range']
   batchSize: number
   /** `{ live: true }` for sync, which keeps the generation the application reads fresh. */
   writeOptions?: WriteOptions
@@ -69,7 +71,7 @@ export async function pump(args: PumpArgs): Promise<PumpResult> {
     }
   }
 
-  const pages = adapter.pending(collection, generation, { batchSize: args.batchSize, phase: args.phase })
+  const pages = adapter.pending(collection, generation, { batchSize: args.batchSize, phase: args.phase, ...(args.range ? { range: args.range } : {}) })
   try {
     for await (const { items, vectors } of encoder.encodeStream<PendingRow>(pages, 'document')) {
       await settle()

@@ -37,6 +37,11 @@ export interface ApplyOptions {
   retryBaseMs?: number
   /** Longest the cutover may hold the application's writes to embed the last rows. Default 1000 ms. */
   maxHoldMs?: number
+  /**
+   * Share the backfill with other worker processes (`embedform worker`, on any machine) through
+   * key-range leases in the store; this process is one of the workers.
+   */
+  workers?: { holder: string; ttlMs: number; rangeRows: number }
 }
 
 export interface CollectionApplyResult {

@@ -138,7 +138,26 @@ export interface PendingOptions {
    * deleted row is consumed from the queue by the adapter itself and never yielded.
    */
   phase: 'backfill' | 'catchup'
+  /** backfill only: rows of this key range alone (a worker's lease, see leaseRange). */
+  range?: KeyRange
 }
+
+/** Keys k with lo < k <= hi, in the key column's own order; null is an open end. */
+export interface KeyRange {
+  id: number
+  lo: string | null
+  hi: string | null
+}
+
+export interface LeaseOptions {
+  /** Who holds the lease, as other workers and `status` see it: `user@host pid 123`. */
+  holder: string
+  /** The lease expires this long after its last renewal; a dead worker's range is free then. */
+  ttlMs: number
+}
+
+/** A range to backfill; or nothing free right now (held by live workers: ask again within waitMs); or all done. */
+export type LeaseClaim = { range: KeyRange } | { waitMs: number } | { done: true }
 
 export interface WriteOptions {
   /**
@@ -333,6 +352,19 @@ export interface StoreAdapter {
    * Never a guarantee of completeness: a sync still sweeps the queue now and then.
    */
   watchChanges?(c: Collection, listener: ChangeListener): Promise<ChangeSubscription>
+  /**
+   * Backfill shared by several workers (any machine), coordinated in the store. planRanges splits
+   * the generation's rows without a vector into key ranges of about rangeRows, once (later calls
+   * keep the plan); leaseRange claims a free one (never claimed, or its lease expired: a dead
+   * worker's); renewLease keeps it (false: it expired and was taken over, stop working on it);
+   * completeLease marks it done. Absent where the store cannot coordinate workers.
+   */
+  planRanges?(c: Collection, generation: number, rangeRows: number): Promise<void>
+  /** Whether ranges were planned for the generation (a worker joins only a shared backfill). */
+  rangesPlanned?(c: Collection, generation: number): Promise<boolean>
+  leaseRange?(c: Collection, generation: number, opts: LeaseOptions): Promise<LeaseClaim>
+  renewLease?(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean>
+  completeLease?(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>
