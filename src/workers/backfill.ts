@@ -15,6 +15,8 @@ import type { KeyRange, StoreAdapter } from '../store/adapter.js'
 
 export const DEFAULT_LEASE_MS = 30_000
 export const DEFAULT_RANGE_ROWS = 10_000
+/** How often a worker with nothing to claim looks whether the others are done. */
+const WAIT_POLL_MS = 250
 
 export interface LeasedBackfillArgs {
   adapter: StoreAdapter
@@ -56,8 +58,8 @@ export async function leasedBackfill(args: LeasedBackfillArgs): Promise<LeasedBa
     const claim = await adapter.leaseRange!(c, generation, lease)
     if ('done' in claim) return { ranges, found }
     if ('waitMs' in claim) {
-      // Every range is held by a live worker: wait for them to finish, or for a lease to expire.
-      await sleep(Math.min(Math.max(50, claim.waitMs), args.ttlMs), args.signal)
+      // Every range is held by live workers: look again soon (they finish) or when a lease expires (one died).
+      await sleep(Math.min(Math.max(50, claim.waitMs), WAIT_POLL_MS), args.signal)
       continue
     }
     const { range } = claim
