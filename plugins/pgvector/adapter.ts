@@ -5,6 +5,7 @@ import { stableJson } from '../../src/core/fingerprint.js'
 import type { Collection, IndexSettings, Metric, VectorStorage } from '../../src/core/types.js'
 import type {
   AdapterCapabilities,
+  FailedItem,
   KeyRange,
   LeaseClaim,
   LeaseOptions,
@@ -34,6 +35,7 @@ import { changeRecord, changeRecordExists, forgetGeneration, installChangeRecord
 import { sqlState, type Driver, type Queryable } from './driver.js'
 import { consumeQueue, estimatedFreshness, exactCounts, queuePage, toPending } from './freshness.js'
 import { quoteIdent } from './identifiers.js'
+import * as failedRecord from './failed-items.js'
 import * as leases from './leases.js'
 import { retryOnLockTimeout } from './retry.js'
 import { dependentViews, recreateView } from './views.js'
@@ -852,6 +854,7 @@ export class PgvectorAdapter implements StoreAdapter {
         await this.trackGenerations(tx, ref)
         await forgetGeneration(tx, ref, generation)
         await leases.forgetLeases(tx, ref.collectionKey, generation)
+        await failedRecord.forgetFailures(tx, ref.collectionKey, generation)
         await tx.query(`ALTER TABLE ${ref.qualified} DROP COLUMN IF EXISTS ${quoteIdent(g.physical)}`)
         if (g.status === 'building') await restoreRowLayout(tx, ref)
       })
@@ -914,11 +917,21 @@ export class PgvectorAdapter implements StoreAdapter {
     return this.guard('complete a lease', ref, () => leases.completeRange(this.driver, ref.collectionKey, generation, range.id, opts.holder))
   }
 
-  async watchChanges(c: Collection, listener: ChangeListener): Promise<ChangeSubscription> {
+  async recordFailures(c: Collection, failed: FailedItem[], cleared: { generation: number; key: RowKey }[]): Promise<void> {
+    const ref = resolveTable(c)
+    await this.guard('record failed items', ref, () => failedRecord.recordFailures(this.driver, ref.collectionKey, failed, cleared))
+  }
+
+  async failedItems(c: Collection): Promise<FailedItem[]> {
+    const ref = resolveTable(c)
+    return this.guard('read failed items', ref, async () => ((await tableFacts(this.driver, ref)) ? failedRecord.failedItems(this.driver, ref, await this.keyType(ref)) : []))
+  }
+
+  async watchChanges(c: Collection, listener: ChangeListener): Promise<ChangeSubscription | null> {
     const ref = resolveTable(c)
     const listen = this.driver.listen?.bind(this.driver)
-    // PGlite: one process owns the data directory, so no other writer can change rows meanwhile.
-    if (!listen) return { close: async () => undefined }
+    // PGlite has no LISTEN across processes: the watcher polls the queue instead.
+    if (!listen) return null
     return this.guard('listen for changes', ref, () =>
       listen(
         changeRecord(ref).channel,

@@ -5,7 +5,7 @@
 import type { Collection, QualityGate } from '../core/types.js'
 import type { ChangeKind } from '../plan/types.js'
 import type { EngineContext } from '../plan/types.js'
-import type { Freshness, GenerationState, GenerationStatus, Journal, LockInfo, StoreAdapter } from '../store/adapter.js'
+import type { FailedItem, Freshness, GenerationState, GenerationStatus, Journal, LockInfo, StoreAdapter } from '../store/adapter.js'
 
 export interface GateResult {
   passed: boolean
@@ -128,6 +128,8 @@ export interface CollectionStatus {
   generations: GenerationStatusEntry[]
   lock: LockInfo | null
   journal: Journal | null
+  /** Rows the encoder rejected during sync, from the store's failed-items record (retried with backoff). */
+  failedItems: FailedItem[]
 }
 
 export interface StatusReport {

@@ -75,6 +75,10 @@ function renderCollection(c: CollectionStatus): string {
       out.push(`                  ${live.freshness.stale + live.freshness.missing} live rows have no current vector: \`embedform sync ${c.collection}\` embeds them`)
     }
   }
+  if (c.failedItems.length > 0) {
+    out.push(`  failed rows:    ${c.failedItems.length} the encoder rejected; sync retries them with backoff (--json lists all)`)
+    for (const f of c.failedItems.slice(0, 5)) out.push(`                  g${f.generation} key ${String(f.key)}: ${f.error} (${f.attempts} attempt(s), next ${f.retryAt})`)
+  }
   out.push(`  lock:           ${c.lock ? `held by ${c.lock.holder} since ${c.lock.since}` : 'free'}`)
   if (c.journal) {
     const j = c.journal

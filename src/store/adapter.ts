@@ -195,6 +195,21 @@ export interface Freshness {
   oldestQueuedAt?: string | null
 }
 
+/**
+ * A row the encoder could not embed (text its tokenizer rejects, an error on that input alone):
+ * recorded with the error so `status` lists it, and retried after retryAt.
+ */
+export interface FailedItem {
+  generation: number
+  key: RowKey
+  error: string
+  attempts: number
+  firstFailedAt: string
+  lastFailedAt: string
+  /** Not tried again before this time. */
+  retryAt: string
+}
+
 /** What a change subscription reports (see StoreAdapter.watchChanges). */
 export interface ChangeListener {
   /** Something was queued for these generations (called at the writer's commit, coalesced). */
@@ -348,10 +363,10 @@ export interface StoreAdapter {
   preflight?(c: Collection, spec: GenerationSpec): Promise<{ errors: EmbedformError[]; notes: string[] }>
   /**
    * Push notification of the application's changes (PostgreSQL: LISTEN on a channel the change
-   * trigger notifies at commit). Absent where the store cannot push: the engine polls instead.
+   * trigger notifies at commit). Absent, or null, where the store cannot push: the engine polls.
    * Never a guarantee of completeness: a sync still sweeps the queue now and then.
    */
-  watchChanges?(c: Collection, listener: ChangeListener): Promise<ChangeSubscription>
+  watchChanges?(c: Collection, listener: ChangeListener): Promise<ChangeSubscription | null>
   /**
    * Backfill shared by several workers (any machine), coordinated in the store. planRanges splits
    * the generation's rows without a vector into key ranges of about rangeRows, once (later calls
@@ -365,6 +380,13 @@ export interface StoreAdapter {
   leaseRange?(c: Collection, generation: number, opts: LeaseOptions): Promise<LeaseClaim>
   renewLease?(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean>
   completeLease?(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean>
+  /**
+   * The failed-items record: `failed` upserted, `cleared` (embedded since, or gone) removed.
+   * failedItems lists the record's entries whose row still exists. Absent: failures are only
+   * reported by the run that saw them.
+   */
+  recordFailures?(c: Collection, failed: FailedItem[], cleared: { generation: number; key: RowKey }[]): Promise<void>
+  failedItems?(c: Collection): Promise<FailedItem[]>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>

@@ -5,7 +5,8 @@
  * written, so the store keeps it queued (stale or missing), and the next pass finds it again.
  */
 import type { Encoder, TextKind } from '../encoder/types.js'
-import type { RowKey } from '../store/adapter.js'
+import type { Collection } from '../core/types.js'
+import type { RowKey, StoreAdapter } from '../store/adapter.js'
 import type { FailedRow } from './types.js'
 
 export interface FailurePolicy {
@@ -20,6 +21,9 @@ function message(err: unknown): string {
 
 export class FailedRows {
   private readonly rows = new Map<string, FailedRow>()
+  /** Changes not yet in the store's failed-items record. */
+  private readonly changed = new Set<string>()
+  private readonly cleared = new Map<string, { generation: number; key: RowKey }>()
   private readonly now: () => number
 
   constructor(private readonly policy: FailurePolicy) {
@@ -28,6 +32,20 @@ export class FailedRows {
 
   private id(generation: number, key: RowKey): string {
     return `${generation}\u0000${String(key)}`
+  }
+
+  /** Picks up the store's record, so backoff and attempts carry over from earlier runs. */
+  async load(adapter: StoreAdapter, c: Collection): Promise<void> {
+    for (const f of (await adapter.failedItems?.(c)) ?? []) this.rows.set(this.id(f.generation, f.key), f)
+  }
+
+  /** Writes what changed since the last flush into the store's failed-items record. */
+  async flush(adapter: StoreAdapter, c: Collection): Promise<void> {
+    if (!adapter.recordFailures || (this.changed.size === 0 && this.cleared.size === 0)) return
+    const failed = [...this.changed].map((id) => this.rows.get(id)).filter((r): r is FailedRow => r !== undefined)
+    await adapter.recordFailures(c, failed, [...this.cleared.values()])
+    this.changed.clear()
+    this.cleared.clear()
   }
 
   list(generation?: number): FailedRow[] {
@@ -52,6 +70,8 @@ export class FailedRows {
     const prev = this.rows.get(id)
     const attempts = (prev?.attempts ?? 0) + 1
     const delay = Math.min(this.policy.maxRetryMs, this.policy.retryBaseMs * 2 ** (attempts - 1))
+    this.changed.add(id)
+    this.cleared.delete(id)
     this.rows.set(id, {
       generation,
       key,
@@ -63,8 +83,11 @@ export class FailedRows {
     })
   }
 
-  private cleared(generation: number, key: RowKey): void {
-    this.rows.delete(this.id(generation, key))
+  private succeeded(generation: number, key: RowKey): void {
+    const id = this.id(generation, key)
+    if (!this.rows.delete(id)) return
+    this.changed.delete(id)
+    this.cleared.set(id, { generation, key })
   }
 
   /**
@@ -77,7 +100,7 @@ export class FailedRows {
       if (due.length === 0) return { items: [], vectors: [] }
       try {
         const vectors = await encoder.encode(due.map((r) => r.text), kind)
-        for (const r of due) this.cleared(generation, r.key)
+        for (const r of due) this.succeeded(generation, r.key)
         return { items: due, vectors }
       } catch (err) {
         if (due.length === 1) {
@@ -93,7 +116,7 @@ export class FailedRows {
           const [v] = await encoder.encode([r.text], kind)
           items.push(r)
           vectors.push(v as Float32Array)
-          this.cleared(generation, r.key)
+          this.succeeded(generation, r.key)
         } catch (err) {
           this.record(generation, r.key, err)
         }

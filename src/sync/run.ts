@@ -45,6 +45,7 @@ export async function sync(ctx: EngineContext, collectionName: string, opts: Syn
   const state = await adapter.inspect(c)
   const targets = syncTargets(c, state.generations, state.live, opts.allGenerations === true)
   const failures = new FailedRows({ retryBaseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS, maxRetryMs: opts.maxRetryMs ?? DEFAULT_MAX_RETRY_MS })
+  await failures.load(adapter, c)
   const encoders = new GenerationEncoders(ctx)
   const generations: GenerationSync[] = []
   const skipped: SyncResult['skipped'] = []
@@ -63,6 +64,7 @@ export async function sync(ctx: EngineContext, collectionName: string, opts: Syn
     }
   } finally {
     await encoders.close()
+    await failures.flush(adapter, c)
   }
   return { collection: c.name, generations, skipped, ms: performance.now() - started }
 }
@@ -114,6 +116,7 @@ async function syncGeneration(adapter: StoreAdapter, c: Collection, g: Generatio
       passes++
       if (found === 0) break
     }
+    await failures.flush(adapter, c)
     const waiting = failures.list(g.id).filter((f) => f.attempts < attempts)
     const wait = failures.nextRetryIn(g.id)
     if (waiting.length === 0 || wait === undefined) break

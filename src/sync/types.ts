@@ -1,17 +1,7 @@
-import type { Freshness, GenerationStatus, RowKey } from '../store/adapter.js'
+import type { FailedItem, Freshness, GenerationStatus } from '../store/adapter.js'
 
 /** A row the encoder could not embed: kept out of the way of the rest and retried with backoff. */
-export interface FailedRow {
-  generation: number
-  key: RowKey
-  /** The encoder's error for this row alone. */
-  error: string
-  attempts: number
-  firstFailedAt: string
-  lastFailedAt: string
-  /** Not tried again before this time. */
-  retryAt: string
-}
+export type FailedRow = FailedItem
 
 export interface GenerationSync {
   generation: number

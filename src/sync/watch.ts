@@ -60,15 +60,15 @@ export async function watch(ctx: EngineContext, collectionName: string, opts: Wa
       let sub: ChangeSubscription | undefined
       try {
         const adapter = await ctx.adapterFor(c.store)
-        sub = adapter.watchChanges
-          ? await adapter.watchChanges(c, {
-              onChange: () => wake.signal(),
-              onLost: (err) => {
-                lost = err
-                wake.signal()
-              },
-            })
-          : undefined
+        sub =
+          (await adapter.watchChanges?.(c, {
+            onChange: () => wake.signal(),
+            onLost: (err) => {
+              lost = err
+              wake.signal()
+            },
+          })) ?? undefined
+        if (summary.passes === 0) await failures.load(adapter, c)
         // Whatever changed while nobody listened is in the queue: start with a sweep.
         await passes(adapter, c, 'start')
         backoff = FIRST_BACKOFF_MS
@@ -134,6 +134,7 @@ export async function watch(ctx: EngineContext, collectionName: string, opts: Wa
       embedded += await syncPass(args, 'catchup')
       summary.passes++
       summary.embedded += embedded
+      await failures.flush(adapter, col)
       hooks.onPass?.({ type: 'sync-pass', generation: g.id, reason, embedded, failed: failures.list(g.id).length, ms: performance.now() - t0 })
     }
   }

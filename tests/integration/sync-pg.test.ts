@@ -191,5 +191,16 @@ describe('sync on native PostgreSQL', () => {
     }
     const wrong = await wrongRows('passage')
     expect(wrong).toEqual(['5000001: no vector'])
+    // status lists it from the store's failed-items record …
+    const status = await cli(['status', '--json'])
+    expect(JSON.parse(status.stdout).collections[0].failedItems).toEqual([expect.objectContaining({ key: '5000001', attempts: 3, error: 'text rejected by the tokenizer' })])
+    const human = await cli(['status'])
+    expect(human.stdout).toContain('failed rows:    1')
+    // … until the row can be embedded: the application fixed its text.
+    await db.sql(`UPDATE docs SET title = 'fixed' WHERE id = 5000001`)
+    const fixed = await cli(['sync', '--json'])
+    expect(fixed.code, fixed.stderr + fixed.stdout).toBe(0)
+    expect(JSON.parse((await cli(['status', '--json'])).stdout).collections[0].failedItems).toEqual([])
+    expect(await wrongRows('passage')).toEqual([])
   })
 })
