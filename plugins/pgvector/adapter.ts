@@ -5,6 +5,7 @@ import { stableJson } from '../../src/core/fingerprint.js'
 import type { Collection, IndexSettings, Metric, VectorStorage } from '../../src/core/types.js'
 import type {
   AdapterCapabilities,
+  QueueSlice,
   FailedItem,
   KeyRange,
   LeaseClaim,
@@ -33,7 +34,7 @@ import type {
 import { columnFacts, indexFacts, tableFacts, type ColumnFacts, type IndexFacts } from './catalog.js'
 import { changeRecord, changeRecordExists, forgetGeneration, installChangeRecord } from './changes.js'
 import { sqlState, type Driver, type Queryable } from './driver.js'
-import { consumeQueue, estimatedFreshness, exactCounts, queuePage, toPending } from './freshness.js'
+import { consumeQueue, estimatedFreshness, exactCounts, queuePage, sliceFilter, toPending } from './freshness.js'
 import { quoteIdent } from './identifiers.js'
 import * as failedRecord from './failed-items.js'
 import * as leases from './leases.js'
@@ -109,6 +110,8 @@ export class PgvectorAdapter implements StoreAdapter {
   private readonly options: PgvectorAdapterOptions
   /** PGlite has one process (guarded by the data-dir lock), so its migration locks live here. */
   private readonly localLocks = new Map<string, Release>()
+  /** embedform.leases is known to exist (sync slices claim often). */
+  private leasesReady = false
   /** Native locks still held, released by close() so the pool can end. */
   private readonly heldLocks = new Set<Release>()
 
@@ -394,7 +397,7 @@ export class PgvectorAdapter implements StoreAdapter {
     const ref = resolveTable(c)
     const g = await this.guard('pending', ref, () => this.requireGeneration(c, ref, generation))
     if (opts.phase === 'catchup') {
-      yield* this.queued(ref, g, opts.batchSize)
+      yield* this.queued(ref, g, opts.batchSize, opts.slice)
       return
     }
     const text = textExpression(ref, 't', 1)
@@ -426,16 +429,17 @@ export class PgvectorAdapter implements StoreAdapter {
    * The generation's change queue, oldest first. Entries with nothing to embed (row deleted, or
    * already fresh) are taken off here; the rest leave the queue when their vector is written.
    */
-  private async *queued(ref: TableRef, g: state.GenerationRecord, batchSize: number): AsyncIterable<PendingRow[]> {
+  private async *queued(ref: TableRef, g: state.GenerationRecord, batchSize: number, slice?: QueueSlice): AsyncIterable<PendingRow[]> {
     const keyType = await this.keyType(ref)
     const rec = changeRecord(ref)
     // A pass reads what is queued when it starts: edits queued later get a higher seq.
-    const end = await this.driver.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${rec.queue} WHERE g = $1`, [g.id])
+    const sliced = sliceFilter(slice, 2)
+    const end = await this.driver.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${rec.queue} WHERE g = $1${sliced.sql}`, [g.id, ...sliced.params])
     const upTo = end.rows[0]?.seq
     if (!upTo) return
     let after = '0'
     for (;;) {
-      const page = (await this.guard('pending (catchup)', ref, () => queuePage(this.driver, ref, g.id, g.physical, keyType, after, batchSize))).filter(
+      const page = (await this.guard('pending (catchup)', ref, () => queuePage(this.driver, ref, g.id, g.physical, keyType, after, batchSize, slice))).filter(
         (r) => BigInt(r.seq) <= BigInt(upTo),
       )
       if (page.length === 0) return
@@ -915,6 +919,25 @@ export class PgvectorAdapter implements StoreAdapter {
   async completeLease(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean> {
     const ref = resolveTable(c)
     return this.guard('complete a lease', ref, () => leases.completeRange(this.driver, ref.collectionKey, generation, range.id, opts.holder))
+  }
+
+  async claimSlice(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<boolean> {
+    const ref = resolveTable(c)
+    return this.guard('lease a queue slice', ref, async () => {
+      if (!this.leasesReady) await leases.ensureLeases(this.driver)
+      this.leasesReady = true
+      return leases.claimSlice(this.driver, ref.collectionKey, generation, slice.id, opts.holder, opts.ttlMs)
+    })
+  }
+
+  async renewSlice(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<boolean> {
+    const ref = resolveTable(c)
+    return this.guard('renew a queue slice', ref, () => leases.renewRange(this.driver, ref.collectionKey, generation, slice.id, opts.holder, opts.ttlMs, 'sync'))
+  }
+
+  async releaseSlice(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<'released' | 'again' | 'lost'> {
+    const ref = resolveTable(c)
+    return this.guard('release a queue slice', ref, () => leases.releaseSlice(this.driver, ref.collectionKey, generation, slice.id, opts.holder))
   }
 
   async recordFailures(c: Collection, failed: FailedItem[], cleared: { generation: number; key: RowKey }[]): Promise<void> {

@@ -2,7 +2,7 @@
  * Reads of the freshness record (changes.ts): the catch-up queue page, per-generation freshness
  * counts, and what verify checks in the data. All read-only except consumeQueue.
  */
-import type { Freshness, PendingRow, RowKey } from '../../src/store/adapter.js'
+import type { Freshness, PendingRow, QueueSlice, RowKey } from '../../src/store/adapter.js'
 import { changeRecord } from './changes.js'
 import type { Queryable } from './driver.js'
 import { quoteIdent } from './identifiers.js'
@@ -21,21 +21,37 @@ export interface QueuedRow {
 }
 
 /** One page of the generation's change queue after `afterSeq`, oldest first, joined with the rows. */
-export async function queuePage(q: Queryable, ref: TableRef, generation: number, physical: string, keyType: string, afterSeq: string, limit: number): Promise<QueuedRow[]> {
+export async function queuePage(
+  q: Queryable,
+  ref: TableRef,
+  generation: number,
+  physical: string,
+  keyType: string,
+  afterSeq: string,
+  limit: number,
+  slice?: QueueSlice,
+): Promise<QueuedRow[]> {
   const rec = changeRecord(ref)
   const text = textExpression(ref, 't', 4)
+  const sliced = sliceFilter(slice, 4 + text.params.length)
   const r = await q.query<QueuedRow>(
     `SELECT c.k AS qk, c.seq::text AS seq, t.${quoteIdent(ref.key)} AS k,
             CASE WHEN t.${quoteIdent(ref.key)} IS NULL THEN NULL ELSE ${text.sql} END AS text,
             CASE WHEN t.${quoteIdent(ref.key)} IS NULL THEN NULL ELSE md5(${text.sql}) END AS token,
             (t.${quoteIdent(physical)} IS NOT NULL AND h.h = md5(${text.sql})) AS fresh
-       FROM (SELECT k, seq FROM ${rec.queue} WHERE g = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3) c
+       FROM (SELECT k, seq FROM ${rec.queue} WHERE g = $1 AND seq > $2::bigint${sliced.sql} ORDER BY seq LIMIT $3) c
        LEFT JOIN ${ref.qualified} t ON t.${quoteIdent(ref.key)} = c.k::${keyType}
        LEFT JOIN ${rec.hashes} h ON h.g = $1 AND h.k = c.k
       ORDER BY c.seq`,
-    [generation, afterSeq, limit, ...text.params],
+    [generation, afterSeq, limit, ...text.params, ...sliced.params],
   )
   return r.rows
+}
+
+/** `AND` clause keeping one slice of the queue (a stable hash of the key); parameters from `$first`. */
+export function sliceFilter(slice: QueueSlice | undefined, first: number): { sql: string; params: number[] } {
+  if (!slice) return { sql: '', params: [] }
+  return { sql: ` AND (hashtext(k) & 2147483647) % $${first + 1}::int = $${first}::int`, params: [slice.id, slice.max] }
 }
 
 /** Takes queue entries off when nothing is left to embed for them (row gone, or already fresh). */

@@ -23,15 +23,16 @@ export async function ensureLeases(q: Queryable): Promise<void> {
   await q.query(`CREATE SCHEMA IF NOT EXISTS embedform`)
   await q.query(
     `CREATE TABLE IF NOT EXISTS ${LEASES} (
-       collection text NOT NULL, generation integer NOT NULL, range_id integer NOT NULL,
+       collection text NOT NULL, generation integer NOT NULL, kind text NOT NULL, range_id integer NOT NULL,
        lo text, hi text, holder text, expires_at timestamptz, done boolean NOT NULL DEFAULT false,
-       PRIMARY KEY (collection, generation, range_id))`,
+       dirty boolean NOT NULL DEFAULT false,
+       PRIMARY KEY (collection, generation, kind, range_id))`,
   )
 }
 
 export async function leasesPlanned(q: Queryable, collection: string, generation: number): Promise<boolean> {
   const r = await q.query<{ ok: boolean }>(
-    `SELECT to_regclass('${LEASES}') IS NOT NULL AND EXISTS (SELECT 1 FROM ${LEASES} WHERE collection = $1 AND generation = $2) AS ok`,
+    `SELECT to_regclass('${LEASES}') IS NOT NULL AND EXISTS (SELECT 1 FROM ${LEASES} WHERE collection = $1 AND generation = $2 AND kind = 'backfill') AS ok`,
     [collection, generation],
   ).catch(() => ({ rows: [{ ok: false }] }))
   return r.rows[0]?.ok === true
@@ -55,8 +56,8 @@ export async function planRanges(tx: Queryable, ref: TableRef, collection: strin
   const his: (string | null)[] = [...bounds.rows.map((b) => b.k), null]
   const los: (string | null)[] = [null, ...bounds.rows.map((b) => b.k)]
   await tx.query(
-    `INSERT INTO ${LEASES} (collection, generation, range_id, lo, hi)
-     SELECT $1, $2, i, lo, hi FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS r(lo, hi, i)`,
+    `INSERT INTO ${LEASES} (collection, generation, kind, range_id, lo, hi)
+     SELECT $1, $2, 'backfill', i, lo, hi FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS r(lo, hi, i)`,
     [collection, generation, los, his],
   )
 }
@@ -67,7 +68,7 @@ export async function claimRange(q: Queryable, collection: string, generation: n
     `UPDATE ${LEASES} l SET holder = $3, expires_at = clock_timestamp() + $4::int * interval '1 millisecond'
       WHERE (l.collection, l.generation, l.range_id) IN (
         SELECT collection, generation, range_id FROM ${LEASES}
-         WHERE collection = $1 AND generation = $2 AND NOT done AND (holder IS NULL OR expires_at < clock_timestamp())
+         WHERE collection = $1 AND generation = $2 AND kind = 'backfill' AND NOT done AND (holder IS NULL OR expires_at < clock_timestamp())
          ORDER BY range_id LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING l.range_id, l.lo, l.hi`,
     [collection, generation, holder, Math.trunc(ttlMs)],
@@ -78,7 +79,7 @@ export async function claimRange(q: Queryable, collection: string, generation: n
   const left = await q.query<{ open: number; wait: number | null }>(
     `SELECT count(*)::int AS open,
             (extract(epoch FROM min(expires_at) - clock_timestamp()) * 1000)::float8 AS wait
-       FROM ${LEASES} WHERE collection = $1 AND generation = $2 AND NOT done`,
+       FROM ${LEASES} WHERE collection = $1 AND generation = $2 AND kind = 'backfill' AND NOT done`,
     [collection, generation],
   )
   const { open = 0, wait = null } = left.rows[0] ?? {}
@@ -86,17 +87,17 @@ export async function claimRange(q: Queryable, collection: string, generation: n
 }
 
 /** Extends `holder`'s lease; false when it expired and another worker took the range over. */
-export async function renewRange(q: Queryable, collection: string, generation: number, rangeId: number, holder: string, ttlMs: number): Promise<boolean> {
+export async function renewRange(q: Queryable, collection: string, generation: number, rangeId: number, holder: string, ttlMs: number, kind: 'backfill' | 'sync' = 'backfill'): Promise<boolean> {
   const r = await q.query(
     `UPDATE ${LEASES} SET expires_at = clock_timestamp() + $5::int * interval '1 millisecond'
-      WHERE collection = $1 AND generation = $2 AND range_id = $3 AND holder = $4 AND NOT done RETURNING 1`,
-    [collection, generation, rangeId, holder, Math.trunc(ttlMs)],
+      WHERE collection = $1 AND generation = $2 AND kind = $6 AND range_id = $3 AND holder = $4 AND NOT done RETURNING 1`,
+    [collection, generation, rangeId, holder, Math.trunc(ttlMs), kind],
   )
   return r.rows.length > 0
 }
 
 export async function completeRange(q: Queryable, collection: string, generation: number, rangeId: number, holder: string): Promise<boolean> {
-  const r = await q.query(`UPDATE ${LEASES} SET done = true WHERE collection = $1 AND generation = $2 AND range_id = $3 AND holder = $4 RETURNING 1`, [
+  const r = await q.query(`UPDATE ${LEASES} SET done = true WHERE collection = $1 AND generation = $2 AND kind = 'backfill' AND range_id = $3 AND holder = $4 RETURNING 1`, [
     collection,
     generation,
     rangeId,
@@ -109,6 +110,44 @@ export async function completeRange(q: Queryable, collection: string, generation
 export async function forgetLeases(q: Queryable, collection: string, generation: number): Promise<void> {
   const exists = await q.query<{ ok: boolean }>(`SELECT to_regclass('${LEASES}') IS NOT NULL AS ok`)
   if (exists.rows[0]?.ok) await q.query(`DELETE FROM ${LEASES} WHERE collection = $1 AND generation = $2`, [collection, generation])
+}
+
+/**
+ * Sync slices: the change queue split by a hash of the key, each slice worked by one watcher at a
+ * time. A watcher that finds a slice held marks it dirty in the same statement (under the row's
+ * lock), so the holder runs it again before letting go: a change committed while another watcher
+ * works its slice is never left waiting for the next sweep.
+ */
+export async function claimSlice(q: Queryable, collection: string, generation: number, slice: number, holder: string, ttlMs: number): Promise<boolean> {
+  await q.query(`INSERT INTO ${LEASES} (collection, generation, kind, range_id) VALUES ($1, $2, 'sync', $3) ON CONFLICT DO NOTHING`, [collection, generation, slice])
+  const r = await q.query<{ mine: boolean }>(
+    `WITH cur AS (
+       SELECT (holder IS NULL OR expires_at < clock_timestamp() OR holder = $4) AS free FROM ${LEASES}
+        WHERE collection = $1 AND generation = $2 AND kind = 'sync' AND range_id = $3 FOR UPDATE)
+     UPDATE ${LEASES} l SET
+        holder = CASE WHEN cur.free THEN $4 ELSE l.holder END,
+        expires_at = CASE WHEN cur.free THEN clock_timestamp() + $5::int * interval '1 millisecond' ELSE l.expires_at END,
+        dirty = NOT cur.free
+       FROM cur
+      WHERE l.collection = $1 AND l.generation = $2 AND l.kind = 'sync' AND l.range_id = $3
+      RETURNING cur.free AS mine`,
+    [collection, generation, slice, holder, Math.trunc(ttlMs)],
+  )
+  return r.rows[0]?.mine === true
+}
+
+/** released: let go; again: changes arrived for it meanwhile, run it once more (still held); lost: taken over. */
+export async function releaseSlice(q: Queryable, collection: string, generation: number, slice: number, holder: string): Promise<'released' | 'again' | 'lost'> {
+  const r = await q.query<{ dirty: boolean }>(
+    `UPDATE ${LEASES} l SET holder = CASE WHEN old.dirty THEN l.holder ELSE NULL END,
+                            expires_at = CASE WHEN old.dirty THEN l.expires_at ELSE NULL END, dirty = false
+       FROM (SELECT dirty FROM ${LEASES} WHERE collection = $1 AND generation = $2 AND kind = 'sync' AND range_id = $3 AND holder = $4 FOR UPDATE) old
+      WHERE l.collection = $1 AND l.generation = $2 AND l.kind = 'sync' AND l.range_id = $3
+      RETURNING old.dirty AS dirty`,
+    [collection, generation, slice, holder],
+  )
+  const row = r.rows[0]
+  return row === undefined ? 'lost' : row.dirty ? 'again' : 'released'
 }
 
 /** `AND` clause restricting a backfill page to a range; parameters start at `$first`. */

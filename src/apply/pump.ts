@@ -18,6 +18,8 @@ export interface PumpArgs {
   phase: PendingOptions['phase']
   /** backfill of one leased key range (workers). */
   range?: PendingOptions['range']
+  /** catchup of one slice of the queue (watchers sharing it). */
+  slice?: PendingOptions['slice']
   batchSize: number
   /** `{ live: true }` for sync, which keeps the generation the application reads fresh. */
   writeOptions?: WriteOptions
@@ -71,7 +73,12 @@ export async function pump(args: PumpArgs): Promise<PumpResult> {
     }
   }
 
-  const pages = adapter.pending(collection, generation, { batchSize: args.batchSize, phase: args.phase, ...(args.range ? { range: args.range } : {}) })
+  const pages = adapter.pending(collection, generation, {
+    batchSize: args.batchSize,
+    phase: args.phase,
+    ...(args.range ? { range: args.range } : {}),
+    ...(args.slice ? { slice: args.slice } : {}),
+  })
   try {
     for await (const { items, vectors } of encoder.encodeStream<PendingRow>(pages, 'document')) {
       await settle()

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { createEngineContext, pickCollection } from '../cli/engine-context.js'
+import { createEngineContext, migrationHolder, pickCollection } from '../cli/engine-context.js'
 import { createProgressRenderer, formatDuration, progressMode } from '../cli/progress.js'
 import { type EmbedformError, ExitCode, failure } from '../core/errors.js'
 import { sync, watch, type SyncResult, type WatchPass, type WatchSummary } from '../sync/index.js'
@@ -10,7 +10,7 @@ export default class Sync extends BaseCommand {
 
 The application may write text only (sync fills the vector) or write the vector itself; a vector the application wrote is re-embedded, because nothing records which model and text made it (see docs/sync.md).
 
-Without --watch, sync embeds what is stale or missing and ends; it is resumable (what it did not get to stays queued) and safe to run next to an apply or another sync. With --watch it keeps running: on PostgreSQL it is woken by a NOTIFY at each commit that changes text, on OpenSearch it polls the updated-at field; a sweep every --sweep-ms catches anything a notification missed. It reconnects with backoff when the store restarts and stops cleanly on SIGTERM or Ctrl-C. \`embedform status\` shows the lag (age of the oldest change not yet synced).
+Without --watch, sync embeds what is stale or missing and ends; it is resumable (what it did not get to stays queued) and safe to run next to an apply or another sync. With --watch it keeps running: on PostgreSQL it is woken by a NOTIFY at each commit that changes text, on OpenSearch it polls the updated-at field; a sweep every --sweep-ms catches anything a notification missed. It reconnects with backoff when the store restarts and stops cleanly on SIGTERM or Ctrl-C. Start several watchers (on any machines) to share the work: on PostgreSQL they split the change queue into leased slices. \`embedform status\` shows the lag (age of the oldest change not yet synced).
 
 Rows the encoder rejects are retried with backoff, listed in the result, and never hold up the rest.
 
@@ -34,6 +34,7 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
     'batch-size': Flags.integer({ description: 'Rows per read / encode / write batch.', default: 1000, min: 1 }),
     'sweep-ms': Flags.integer({ description: 'With --watch: how often to sweep the whole generation as a safety net.', default: 60_000, min: 100 }),
     'poll-ms': Flags.integer({ description: 'With --watch, on stores that cannot push changes (OpenSearch): how often to look.', default: 1_000, min: 10 }),
+    'lease-ms': Flags.integer({ description: 'With --watch on PostgreSQL: a queue slice a dead watcher held is taken over this long after its last renewal.', default: 30_000, min: 100 }),
     'row-attempts': Flags.integer({ description: 'Encode attempts of a failing row in one sync run (a --watch retries for as long as it runs).', default: 3, min: 1 }),
     'detailed-exitcode': Flags.boolean({ description: 'Exit 3 when sync found stale or missing rows (and embedded them), 0 when everything was fresh.', default: false }),
   }
@@ -55,7 +56,7 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
     try {
       const collection = pickCollection(ctx.config, args.collection)
       if (flags.watch) {
-        const summary = await watch(ctx, collection, { ...common, sweepMs: flags['sweep-ms'], pollMs: flags['poll-ms'] }, this.watchHooks(json))
+        const summary = await watch(ctx, collection, { ...common, sweepMs: flags['sweep-ms'], pollMs: flags['poll-ms'], leaseMs: flags['lease-ms'], holder: `${migrationHolder()} sync` }, this.watchHooks(json))
         this.report({ type: 'result', ok: true, ...summary }, () => renderSummary(summary))
         return
       }

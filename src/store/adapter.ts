@@ -140,6 +140,13 @@ export interface PendingOptions {
   phase: 'backfill' | 'catchup'
   /** backfill only: rows of this key range alone (a worker's lease, see leaseRange). */
   range?: KeyRange
+  /** catchup only: the queue entries of this slice alone (a hash of the key modulo max). */
+  slice?: QueueSlice
+}
+
+export interface QueueSlice {
+  id: number
+  max: number
 }
 
 /** Keys k with lo < k <= hi, in the key column's own order; null is an open end. */
@@ -387,6 +394,16 @@ export interface StoreAdapter {
    */
   recordFailures?(c: Collection, failed: FailedItem[], cleared: { generation: number; key: RowKey }[]): Promise<void>
   failedItems?(c: Collection): Promise<FailedItem[]>
+  /**
+   * A watching sync shared by several processes: the change queue is split into slices, each
+   * worked by one process at a time under an expiring lease. claimSlice takes a free slice (or
+   * one whose lease expired); when it is held, it marks it so that the holder's releaseSlice says
+   * `again` (changes arrived meanwhile: run the slice once more). `lost`: the lease expired and
+   * another process took it. Absent: one watcher per collection works the whole queue.
+   */
+  claimSlice?(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<boolean>
+  renewSlice?(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<boolean>
+  releaseSlice?(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<'released' | 'again' | 'lost'>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>

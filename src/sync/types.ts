@@ -45,6 +45,10 @@ export interface WatchOptions extends SyncOptions {
   pollMs?: number
   /** Most delay between reconnect attempts after the store went away. */
   maxBackoffMs?: number
+  /** Who this watcher is to the others sharing the queue (`user@host pid 123 sync`). */
+  holder?: string
+  /** A queue slice another watcher held is free this long after its last renewal (it died). */
+  leaseMs?: number
 }
 
 /** One pass of a watching sync: what it embedded and how long the oldest change waited. */

@@ -14,7 +14,7 @@
 import { isEmbedformError } from '../core/errors.js'
 import type { Collection } from '../core/types.js'
 import type { EngineContext } from '../plan/types.js'
-import type { ChangeSubscription, StoreAdapter } from '../store/adapter.js'
+import type { ChangeSubscription, QueueSlice, StoreAdapter } from '../store/adapter.js'
 import { sleep } from '../apply/retry.js'
 import { GenerationEncoders } from './encoders.js'
 import { FailedRows } from './failures.js'
@@ -27,6 +27,9 @@ export const DEFAULT_SWEEP_MS = 60_000
 export const DEFAULT_POLL_MS = 1_000
 export const DEFAULT_MAX_BACKOFF_MS = 10_000
 const FIRST_BACKOFF_MS = 200
+/** Slices of the change queue that watchers sharing it claim one at a time. */
+export const QUEUE_SLICES = 8
+export const DEFAULT_LEASE_MS = 30_000
 
 export interface WatchHooks {
   onPass?: (p: WatchPass) => void
@@ -104,6 +107,31 @@ export async function watch(ctx: EngineContext, collectionName: string, opts: Wa
   return summary
 
   /**
+   * The generation's change queue: whole, or slice by slice where the store lets several watchers
+   * share it (each slice is worked by one watcher at a time, under a lease renewed meanwhile).
+   */
+  async function queuePasses(adapter: StoreAdapter, col: Collection, generation: number, pass: (slice?: QueueSlice) => Promise<number>): Promise<number> {
+    const { claimSlice, renewSlice, releaseSlice } = adapter
+    if (!claimSlice || !renewSlice || !releaseSlice) return pass()
+    const lease = { holder: opts.holder ?? `sync pid ${process.pid}`, ttlMs: opts.leaseMs ?? DEFAULT_LEASE_MS }
+    let embedded = 0
+    for (let id = 0; id < QUEUE_SLICES; id++) {
+      const slice = { id, max: QUEUE_SLICES }
+      if (!(await claimSlice.call(adapter, col, generation, slice, lease))) continue
+      const renew = setInterval(() => void renewSlice.call(adapter, col, generation, slice, lease).catch(() => undefined), Math.max(10, Math.floor(lease.ttlMs / 3)))
+      try {
+        for (;;) {
+          embedded += await pass(slice)
+          if ((await releaseSlice.call(adapter, col, generation, slice, lease)) !== 'again') break
+        }
+      } finally {
+        clearInterval(renew)
+      }
+    }
+    return embedded
+  }
+
+  /**
    * One pass per target generation (read again each time: an apply may have cut over to a new
    * one). A sweep also embeds rows without a vector that no queue entry names.
    */
@@ -131,7 +159,7 @@ export async function watch(ctx: EngineContext, collectionName: string, opts: Wa
         signal: opts.signal,
       }
       let embedded = reason === 'start' || reason === 'sweep' ? await syncPass(args, 'backfill') : 0
-      embedded += await syncPass(args, 'catchup')
+      embedded += await queuePasses(adapter, col, g.id, (slice) => syncPass({ ...args, ...(slice ? { slice } : {}) }, 'catchup'))
       summary.passes++
       summary.embedded += embedded
       await failures.flush(adapter, col)

@@ -167,6 +167,38 @@ describe('sync on native PostgreSQL', () => {
     expect(result(end.stdout)).toMatchObject({ ok: true, collection: 'docs' })
   })
 
+  it('two watchers share the queue by leased slices; when one is SIGKILLed the other takes its slices over', async () => {
+    const args = ['sync', 'docs', '--watch', '--json', '--sweep-ms', '2000', '--lease-ms', '1000']
+    const a = spawnCli(args, { cwd: dir, timeoutMs: 180_000 })
+    const b = spawnCli(args, { cwd: dir, timeoutMs: 180_000 })
+    const embeddedBy = (w: typeof a) => jsonLines(w.stdout).reduce((n, l) => n + (l.type === 'sync-pass' ? (l.embedded as number) : 0), 0)
+    try {
+      await a.waitFor((l) => (l.includes('"watching"') ? true : undefined), 60_000)
+      await b.waitFor((l) => (l.includes('"watching"') ? true : undefined), 60_000)
+      let writer = startWriter(15)
+      await new Promise((r) => setTimeout(r, 2500))
+      await writer.stop()
+      expect(embeddedBy(a)).toBeGreaterThan(0)
+      expect(embeddedBy(b)).toBeGreaterThan(0)
+      // Killed with its slices leased: the survivor takes them over once the leases expire.
+      b.child.kill('SIGKILL')
+      writer = startWriter(15)
+      await new Promise((r) => setTimeout(r, 2000))
+      await writer.stop()
+      const deadline = Date.now() + 30_000
+      let f = await liveFreshness()
+      while (f.queued > 0 && Date.now() < deadline) f = await liveFreshness()
+      expect(f).toMatchObject({ queued: 0, stale: 0, missing: 0 })
+      expect(await wrongRows('passage')).toEqual([])
+      const holders = await db.sql<{ holder: string | null }>(`SELECT DISTINCT holder FROM embedform.leases WHERE kind = 'sync' AND holder IS NOT NULL`)
+      expect(holders.every((h) => !h.holder!.includes(`pid ${b.child.pid} `))).toBe(true)
+    } finally {
+      a.child.kill('SIGTERM')
+    }
+    const end = await a.done
+    expect(end.code, end.stderr).toBe(0)
+  })
+
   it('records a row the encoder rejects, retries it with backoff, and embeds every other row', async () => {
     await db.sql(`INSERT INTO docs (id, title, body) VALUES (5000001, 'POISON', 'the tokenizer rejects this row'), (5000002, 'fine', 'an ordinary new row')`)
     await db.sql(`UPDATE docs SET body = 'an ordinary edit' WHERE id = 8`)
