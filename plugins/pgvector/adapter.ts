@@ -5,7 +5,7 @@ import { stableJson } from '../../src/core/fingerprint.js'
 import type { Collection, IndexSettings, Metric, VectorStorage } from '../../src/core/types.js'
 import type {
   AdapterCapabilities,
-  QueueSlice,
+  QueueSlices,
   FailedItem,
   KeyRange,
   LeaseClaim,
@@ -397,7 +397,7 @@ export class PgvectorAdapter implements StoreAdapter {
     const ref = resolveTable(c)
     const g = await this.guard('pending', ref, () => this.requireGeneration(c, ref, generation))
     if (opts.phase === 'catchup') {
-      yield* this.queued(ref, g, opts.batchSize, opts.slice)
+      yield* this.queued(ref, g, opts.batchSize, opts.slices)
       return
     }
     const text = textExpression(ref, 't', 1)
@@ -429,17 +429,17 @@ export class PgvectorAdapter implements StoreAdapter {
    * The generation's change queue, oldest first. Entries with nothing to embed (row deleted, or
    * already fresh) are taken off here; the rest leave the queue when their vector is written.
    */
-  private async *queued(ref: TableRef, g: state.GenerationRecord, batchSize: number, slice?: QueueSlice): AsyncIterable<PendingRow[]> {
+  private async *queued(ref: TableRef, g: state.GenerationRecord, batchSize: number, slices?: QueueSlices): AsyncIterable<PendingRow[]> {
     const keyType = await this.keyType(ref)
     const rec = changeRecord(ref)
     // A pass reads what is queued when it starts: edits queued later get a higher seq.
-    const sliced = sliceFilter(slice, 2)
+    const sliced = sliceFilter(slices, 2)
     const end = await this.driver.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${rec.queue} WHERE g = $1${sliced.sql}`, [g.id, ...sliced.params])
     const upTo = end.rows[0]?.seq
     if (!upTo) return
     let after = '0'
     for (;;) {
-      const page = (await this.guard('pending (catchup)', ref, () => queuePage(this.driver, ref, g.id, g.physical, keyType, after, batchSize, slice))).filter(
+      const page = (await this.guard('pending (catchup)', ref, () => queuePage(this.driver, ref, g.id, g.physical, keyType, after, batchSize, slices))).filter(
         (r) => BigInt(r.seq) <= BigInt(upTo),
       )
       if (page.length === 0) return
@@ -921,23 +921,23 @@ export class PgvectorAdapter implements StoreAdapter {
     return this.guard('complete a lease', ref, () => leases.completeRange(this.driver, ref.collectionKey, generation, range.id, opts.holder))
   }
 
-  async claimSlice(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<boolean> {
+  async claimSlices(c: Collection, generation: number, slices: { from: number; limit: number; max: number }, opts: LeaseOptions): Promise<number[]> {
     const ref = resolveTable(c)
-    return this.guard('lease a queue slice', ref, async () => {
+    return this.guard('lease queue slices', ref, async () => {
       if (!this.leasesReady) await leases.ensureLeases(this.driver)
       this.leasesReady = true
-      return leases.claimSlice(this.driver, ref.collectionKey, generation, slice.id, opts.holder, opts.ttlMs)
+      return leases.claimSlices(this.driver, ref.collectionKey, generation, slices.from, slices.limit, slices.max, opts.holder, opts.ttlMs)
     })
   }
 
-  async renewSlice(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<boolean> {
+  async renewSlices(c: Collection, generation: number, ids: number[], opts: LeaseOptions): Promise<number[]> {
     const ref = resolveTable(c)
-    return this.guard('renew a queue slice', ref, () => leases.renewRange(this.driver, ref.collectionKey, generation, slice.id, opts.holder, opts.ttlMs, 'sync'))
+    return this.guard('renew queue slices', ref, () => leases.renewSlices(this.driver, ref.collectionKey, generation, ids, opts.holder, opts.ttlMs))
   }
 
-  async releaseSlice(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<'released' | 'again' | 'lost'> {
+  async releaseSlices(c: Collection, generation: number, ids: number[], opts: LeaseOptions): Promise<number[]> {
     const ref = resolveTable(c)
-    return this.guard('release a queue slice', ref, () => leases.releaseSlice(this.driver, ref.collectionKey, generation, slice.id, opts.holder))
+    return this.guard('release queue slices', ref, () => leases.releaseSlices(this.driver, ref.collectionKey, generation, ids, opts.holder))
   }
 
   async recordFailures(c: Collection, failed: FailedItem[], cleared: { generation: number; key: RowKey }[]): Promise<void> {

@@ -2,7 +2,7 @@
  * Reads of the freshness record (changes.ts): the catch-up queue page, per-generation freshness
  * counts, and what verify checks in the data. All read-only except consumeQueue.
  */
-import type { Freshness, PendingRow, QueueSlice, RowKey } from '../../src/store/adapter.js'
+import type { Freshness, PendingRow, QueueSlices, RowKey } from '../../src/store/adapter.js'
 import { changeRecord } from './changes.js'
 import type { Queryable } from './driver.js'
 import { quoteIdent } from './identifiers.js'
@@ -29,11 +29,11 @@ export async function queuePage(
   keyType: string,
   afterSeq: string,
   limit: number,
-  slice?: QueueSlice,
+  slices?: QueueSlices,
 ): Promise<QueuedRow[]> {
   const rec = changeRecord(ref)
   const text = textExpression(ref, 't', 4)
-  const sliced = sliceFilter(slice, 4 + text.params.length)
+  const sliced = sliceFilter(slices, 4 + text.params.length)
   const r = await q.query<QueuedRow>(
     `SELECT c.k AS qk, c.seq::text AS seq, t.${quoteIdent(ref.key)} AS k,
             CASE WHEN t.${quoteIdent(ref.key)} IS NULL THEN NULL ELSE ${text.sql} END AS text,
@@ -48,10 +48,10 @@ export async function queuePage(
   return r.rows
 }
 
-/** `AND` clause keeping one slice of the queue (a stable hash of the key); parameters from `$first`. */
-export function sliceFilter(slice: QueueSlice | undefined, first: number): { sql: string; params: number[] } {
-  if (!slice) return { sql: '', params: [] }
-  return { sql: ` AND (hashtext(k) & 2147483647) % $${first + 1}::int = $${first}::int`, params: [slice.id, slice.max] }
+/** `AND` clause keeping some slices of the queue (a stable hash of the key); parameters from `$first`. */
+export function sliceFilter(slices: QueueSlices | undefined, first: number): { sql: string; params: (number | number[])[] } {
+  if (!slices) return { sql: '', params: [] }
+  return { sql: ` AND (hashtext(k) & 2147483647) % $${first + 1}::int = ANY($${first}::int[])`, params: [slices.ids, slices.max] }
 }
 
 /** Takes queue entries off when nothing is left to embed for them (row gone, or already fresh). */

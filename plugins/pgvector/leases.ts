@@ -87,11 +87,11 @@ export async function claimRange(q: Queryable, collection: string, generation: n
 }
 
 /** Extends `holder`'s lease; false when it expired and another worker took the range over. */
-export async function renewRange(q: Queryable, collection: string, generation: number, rangeId: number, holder: string, ttlMs: number, kind: 'backfill' | 'sync' = 'backfill'): Promise<boolean> {
+export async function renewRange(q: Queryable, collection: string, generation: number, rangeId: number, holder: string, ttlMs: number): Promise<boolean> {
   const r = await q.query(
     `UPDATE ${LEASES} SET expires_at = clock_timestamp() + $5::int * interval '1 millisecond'
-      WHERE collection = $1 AND generation = $2 AND kind = $6 AND range_id = $3 AND holder = $4 AND NOT done RETURNING 1`,
-    [collection, generation, rangeId, holder, Math.trunc(ttlMs), kind],
+      WHERE collection = $1 AND generation = $2 AND kind = 'backfill' AND range_id = $3 AND holder = $4 AND NOT done RETURNING 1`,
+    [collection, generation, rangeId, holder, Math.trunc(ttlMs)],
   )
   return r.rows.length > 0
 }
@@ -114,40 +114,55 @@ export async function forgetLeases(q: Queryable, collection: string, generation:
 
 /**
  * Sync slices: the change queue split by a hash of the key, each slice worked by one watcher at a
- * time. A watcher that finds a slice held marks it dirty in the same statement (under the row's
- * lock), so the holder runs it again before letting go: a change committed while another watcher
- * works its slice is never left waiting for the next sweep.
+ * time. One statement claims every free slice (under the rows' locks) and marks the ones held by
+ * others dirty, so their holder runs them again before letting go: a change committed while
+ * another watcher works its slice is never left waiting for the next sweep.
  */
-export async function claimSlice(q: Queryable, collection: string, generation: number, slice: number, holder: string, ttlMs: number): Promise<boolean> {
-  await q.query(`INSERT INTO ${LEASES} (collection, generation, kind, range_id) VALUES ($1, $2, 'sync', $3) ON CONFLICT DO NOTHING`, [collection, generation, slice])
-  const r = await q.query<{ mine: boolean }>(
-    `WITH cur AS (
-       SELECT (holder IS NULL OR expires_at < clock_timestamp() OR holder = $4) AS free FROM ${LEASES}
-        WHERE collection = $1 AND generation = $2 AND kind = 'sync' AND range_id = $3 FOR UPDATE)
+export async function claimSlices(q: Queryable, collection: string, generation: number, from: number, limit: number, max: number, holder: string, ttlMs: number): Promise<number[]> {
+  await q.query(
+    `INSERT INTO ${LEASES} (collection, generation, kind, range_id) SELECT $1, $2, 'sync', s FROM generate_series(0, $3::int - 1) s ON CONFLICT DO NOTHING`,
+    [collection, generation, max],
+  )
+  // The first `limit` free slices from `from` on are taken; slices others hold are marked.
+  const r = await q.query<{ id: number; mine: boolean }>(
+    `WITH locked AS (
+       SELECT range_id, (holder IS NULL OR expires_at < clock_timestamp() OR holder = $4) AS free FROM ${LEASES}
+        WHERE collection = $1 AND generation = $2 AND kind = 'sync' AND range_id >= $6 AND range_id < $3 ORDER BY range_id FOR UPDATE),
+     cur AS (SELECT range_id, free, row_number() OVER (PARTITION BY free ORDER BY range_id) AS n FROM locked)
      UPDATE ${LEASES} l SET
         holder = CASE WHEN cur.free THEN $4 ELSE l.holder END,
         expires_at = CASE WHEN cur.free THEN clock_timestamp() + $5::int * interval '1 millisecond' ELSE l.expires_at END,
         dirty = NOT cur.free
        FROM cur
-      WHERE l.collection = $1 AND l.generation = $2 AND l.kind = 'sync' AND l.range_id = $3
-      RETURNING cur.free AS mine`,
-    [collection, generation, slice, holder, Math.trunc(ttlMs)],
+      WHERE l.collection = $1 AND l.generation = $2 AND l.kind = 'sync' AND l.range_id = cur.range_id
+        AND (NOT cur.free OR cur.n <= $7)
+      RETURNING l.range_id AS id, cur.free AS mine`,
+    [collection, generation, max, holder, Math.trunc(ttlMs), from, limit],
   )
-  return r.rows[0]?.mine === true
+  return r.rows.filter((x) => x.mine).map((x) => x.id).sort((a, b) => a - b)
 }
 
-/** released: let go; again: changes arrived for it meanwhile, run it once more (still held); lost: taken over. */
-export async function releaseSlice(q: Queryable, collection: string, generation: number, slice: number, holder: string): Promise<'released' | 'again' | 'lost'> {
-  const r = await q.query<{ dirty: boolean }>(
+export async function renewSlices(q: Queryable, collection: string, generation: number, ids: number[], holder: string, ttlMs: number): Promise<number[]> {
+  const r = await q.query<{ id: number }>(
+    `UPDATE ${LEASES} SET expires_at = clock_timestamp() + $5::int * interval '1 millisecond'
+      WHERE collection = $1 AND generation = $2 AND kind = 'sync' AND range_id = ANY($3::int[]) AND holder = $4 RETURNING range_id AS id`,
+    [collection, generation, ids, holder, Math.trunc(ttlMs)],
+  )
+  return r.rows.map((x) => x.id)
+}
+
+/** Lets go of `ids`, except those marked dirty meanwhile: returned, still held, to be run again. */
+export async function releaseSlices(q: Queryable, collection: string, generation: number, ids: number[], holder: string): Promise<number[]> {
+  const r = await q.query<{ id: number; dirty: boolean }>(
     `UPDATE ${LEASES} l SET holder = CASE WHEN old.dirty THEN l.holder ELSE NULL END,
                             expires_at = CASE WHEN old.dirty THEN l.expires_at ELSE NULL END, dirty = false
-       FROM (SELECT dirty FROM ${LEASES} WHERE collection = $1 AND generation = $2 AND kind = 'sync' AND range_id = $3 AND holder = $4 FOR UPDATE) old
-      WHERE l.collection = $1 AND l.generation = $2 AND l.kind = 'sync' AND l.range_id = $3
-      RETURNING old.dirty AS dirty`,
-    [collection, generation, slice, holder],
+       FROM (SELECT range_id, dirty FROM ${LEASES}
+              WHERE collection = $1 AND generation = $2 AND kind = 'sync' AND range_id = ANY($3::int[]) AND holder = $4 ORDER BY range_id FOR UPDATE) old
+      WHERE l.collection = $1 AND l.generation = $2 AND l.kind = 'sync' AND l.range_id = old.range_id
+      RETURNING l.range_id AS id, old.dirty AS dirty`,
+    [collection, generation, ids, holder],
   )
-  const row = r.rows[0]
-  return row === undefined ? 'lost' : row.dirty ? 'again' : 'released'
+  return r.rows.filter((x) => x.dirty).map((x) => x.id).sort((a, b) => a - b)
 }
 
 /** `AND` clause restricting a backfill page to a range; parameters start at `$first`. */

@@ -18,8 +18,8 @@ export interface PumpArgs {
   phase: PendingOptions['phase']
   /** backfill of one leased key range (workers). */
   range?: PendingOptions['range']
-  /** catchup of one slice of the queue (watchers sharing it). */
-  slice?: PendingOptions['slice']
+  /** catchup of some slices of the queue (watchers sharing it). */
+  slices?: PendingOptions['slices']
   batchSize: number
   /** `{ live: true }` for sync, which keeps the generation the application reads fresh. */
   writeOptions?: WriteOptions
@@ -77,7 +77,7 @@ export async function pump(args: PumpArgs): Promise<PumpResult> {
     batchSize: args.batchSize,
     phase: args.phase,
     ...(args.range ? { range: args.range } : {}),
-    ...(args.slice ? { slice: args.slice } : {}),
+    ...(args.slices ? { slices: args.slices } : {}),
   })
   try {
     for await (const { items, vectors } of encoder.encodeStream<PendingRow>(pages, 'document')) {

@@ -140,12 +140,12 @@ export interface PendingOptions {
   phase: 'backfill' | 'catchup'
   /** backfill only: rows of this key range alone (a worker's lease, see leaseRange). */
   range?: KeyRange
-  /** catchup only: the queue entries of this slice alone (a hash of the key modulo max). */
-  slice?: QueueSlice
+  /** catchup only: the queue entries of these slices alone (a hash of the key modulo max). */
+  slices?: QueueSlices
 }
 
-export interface QueueSlice {
-  id: number
+export interface QueueSlices {
+  ids: number[]
   max: number
 }
 
@@ -395,15 +395,16 @@ export interface StoreAdapter {
   recordFailures?(c: Collection, failed: FailedItem[], cleared: { generation: number; key: RowKey }[]): Promise<void>
   failedItems?(c: Collection): Promise<FailedItem[]>
   /**
-   * A watching sync shared by several processes: the change queue is split into slices, each
-   * worked by one process at a time under an expiring lease. claimSlice takes a free slice (or
-   * one whose lease expired); when it is held, it marks it so that the holder's releaseSlice says
-   * `again` (changes arrived meanwhile: run the slice once more). `lost`: the lease expired and
-   * another process took it. Absent: one watcher per collection works the whole queue.
+   * A watching sync shared by several processes: the change queue is split into `max` slices,
+   * each worked by one process at a time under an expiring lease. claimSlices takes the first
+   * `limit` free slices numbered `from` or more (free: unheld, or its lease expired) and marks the
+   * ones others hold, so that their holder's releaseSlices returns them (changes arrived
+   * meanwhile: run them once more; still held). renewSlices returns the ids still held.
+   * Absent: one watcher works the whole queue.
    */
-  claimSlice?(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<boolean>
-  renewSlice?(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<boolean>
-  releaseSlice?(c: Collection, generation: number, slice: QueueSlice, opts: LeaseOptions): Promise<'released' | 'again' | 'lost'>
+  claimSlices?(c: Collection, generation: number, slices: { from: number; limit: number; max: number }, opts: LeaseOptions): Promise<number[]>
+  renewSlices?(c: Collection, generation: number, ids: number[], opts: LeaseOptions): Promise<number[]>
+  releaseSlices?(c: Collection, generation: number, ids: number[], opts: LeaseOptions): Promise<number[]>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>

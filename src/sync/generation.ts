@@ -22,8 +22,8 @@ export interface GenerationPassArgs {
   step: string
   /** Rows the progress counts up to, when known. */
   total?: number
-  /** catchup of one slice of the queue (watchers sharing it). */
-  slice?: PendingOptions['slice']
+  /** catchup of some slices of the queue (watchers sharing it). */
+  slices?: PendingOptions['slices']
 }
 
 /** One pass over the generation's pending rows in `phase`; returns the rows it embedded. */
@@ -34,7 +34,7 @@ export async function syncPass(args: GenerationPassArgs, phase: PendingOptions['
     generation: args.generation,
     encoder: args.failures.isolating(args.encoder, args.generation),
     phase,
-    ...(args.slice ? { slice: args.slice } : {}),
+    ...(args.slices ? { slices: args.slices } : {}),
     batchSize: args.batchSize,
     // The generation may be live: sync is the one writer allowed to write the column readers use.
     writeOptions: { live: true },

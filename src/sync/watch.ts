@@ -14,7 +14,7 @@
 import { isEmbedformError } from '../core/errors.js'
 import type { Collection } from '../core/types.js'
 import type { EngineContext } from '../plan/types.js'
-import type { ChangeSubscription, QueueSlice, StoreAdapter } from '../store/adapter.js'
+import type { ChangeSubscription, QueueSlices, StoreAdapter } from '../store/adapter.js'
 import { sleep } from '../apply/retry.js'
 import { GenerationEncoders } from './encoders.js'
 import { FailedRows } from './failures.js'
@@ -29,6 +29,7 @@ export const DEFAULT_MAX_BACKOFF_MS = 10_000
 const FIRST_BACKOFF_MS = 200
 /** Slices of the change queue that watchers sharing it claim one at a time. */
 export const QUEUE_SLICES = 8
+const SLICES_PER_CLAIM = 4
 export const DEFAULT_LEASE_MS = 30_000
 
 export interface WatchHooks {
@@ -107,22 +108,24 @@ export async function watch(ctx: EngineContext, collectionName: string, opts: Wa
   return summary
 
   /**
-   * The generation's change queue: whole, or slice by slice where the store lets several watchers
-   * share it (each slice is worked by one watcher at a time, under a lease renewed meanwhile).
+   * The generation's change queue: whole, or the slices this watcher could claim where the store
+   * lets several watchers share it (leases renewed meanwhile; slices others marked are run again).
    */
-  async function queuePasses(adapter: StoreAdapter, col: Collection, generation: number, pass: (slice?: QueueSlice) => Promise<number>): Promise<number> {
-    const { claimSlice, renewSlice, releaseSlice } = adapter
-    if (!claimSlice || !renewSlice || !releaseSlice) return pass()
+  async function queuePasses(adapter: StoreAdapter, col: Collection, generation: number, pass: (slices?: QueueSlices) => Promise<number>): Promise<number> {
+    const { claimSlices, renewSlices, releaseSlices } = adapter
+    if (!claimSlices || !renewSlices || !releaseSlices) return pass()
     const lease = { holder: opts.holder ?? `sync pid ${process.pid}`, ttlMs: opts.leaseMs ?? DEFAULT_LEASE_MS }
     let embedded = 0
-    for (let id = 0; id < QUEUE_SLICES; id++) {
-      const slice = { id, max: QUEUE_SLICES }
-      if (!(await claimSlice.call(adapter, col, generation, slice, lease))) continue
-      const renew = setInterval(() => void renewSlice.call(adapter, col, generation, slice, lease).catch(() => undefined), Math.max(10, Math.floor(lease.ttlMs / 3)))
+    // A few slices at a time, in order, so that watchers woken together split the queue.
+    for (let from = 0; from < QUEUE_SLICES; ) {
+      let held = await claimSlices.call(adapter, col, generation, { from, limit: SLICES_PER_CLAIM, max: QUEUE_SLICES }, lease)
+      if (held.length === 0) break
+      from = Math.max(...held) + 1
+      const renew = setInterval(() => void renewSlices.call(adapter, col, generation, held, lease).catch(() => undefined), Math.max(10, Math.floor(lease.ttlMs / 3)))
       try {
-        for (;;) {
-          embedded += await pass(slice)
-          if ((await releaseSlice.call(adapter, col, generation, slice, lease)) !== 'again') break
+        while (held.length > 0) {
+          embedded += await pass({ ids: held, max: QUEUE_SLICES })
+          held = await releaseSlices.call(adapter, col, generation, held, lease)
         }
       } finally {
         clearInterval(renew)
@@ -159,7 +162,7 @@ export async function watch(ctx: EngineContext, collectionName: string, opts: Wa
         signal: opts.signal,
       }
       let embedded = reason === 'start' || reason === 'sweep' ? await syncPass(args, 'backfill') : 0
-      embedded += await queuePasses(adapter, col, g.id, (slice) => syncPass({ ...args, ...(slice ? { slice } : {}) }, 'catchup'))
+      embedded += await queuePasses(adapter, col, g.id, (slices) => syncPass({ ...args, ...(slices ? { slices } : {}) }, 'catchup'))
       summary.passes++
       summary.embedded += embedded
       await failures.flush(adapter, col)
