@@ -80,9 +80,11 @@ export async function watch(ctx: EngineContext, collectionName: string, opts: Wa
         let lastSweep = performance.now()
         while (!opts.signal.aborted) {
           const untilSweep = sweepMs - (performance.now() - lastSweep)
-          // A failed row's retry comes due even when nothing else changes.
-          const untilRetry = Math.min(...failures.list().map((f) => Date.parse(f.retryAt) - Date.now()), Number.POSITIVE_INFINITY)
-          const notified = await wake.wait(Math.min(sub ? untilSweep : pollMs, untilSweep, Math.max(0, untilRetry)), opts.signal)
+          // A failed row's retry comes due even when nothing else changes. Only future ones: a row
+          // already due that the last pass did not reach (deleted meanwhile) must not spin the loop.
+          const retries = failures.list().map((f) => Date.parse(f.retryAt) - Date.now()).filter((ms) => ms > 0)
+          const untilRetry = Math.min(...retries, Number.POSITIVE_INFINITY)
+          const notified = await wake.wait(Math.min(sub ? untilSweep : pollMs, untilSweep, untilRetry), opts.signal)
           if (lost !== undefined) throw lost
           if (opts.signal.aborted) break
           const sweep = performance.now() - lastSweep >= sweepMs
