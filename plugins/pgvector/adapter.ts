@@ -5,6 +5,13 @@ import { stableJson } from '../../src/core/fingerprint.js'
 import type { Collection, IndexSettings, Metric, VectorStorage } from '../../src/core/types.js'
 import type {
   AdapterCapabilities,
+  QueueSlices,
+  FailedItem,
+  KeyRange,
+  LeaseClaim,
+  LeaseOptions,
+  ChangeListener,
+  ChangeSubscription,
   CutoverOptions,
   CutoverResult,
   Freshness,
@@ -31,8 +38,10 @@ import type {
 import { columnFacts, indexFacts, tableFacts, type ColumnFacts, type IndexFacts } from './catalog.js'
 import { changeRecord, changeRecordExists, forgetGeneration, installChangeRecord } from './changes.js'
 import { sqlState, type Driver, type Queryable } from './driver.js'
-import { consumeQueue, estimatedFreshness, exactCounts, queuePage, toPending } from './freshness.js'
+import { consumeQueue, estimatedFreshness, exactCounts, queuePage, sliceFilter, toPending } from './freshness.js'
 import { quoteIdent } from './identifiers.js'
+import * as failedRecord from './failed-items.js'
+import * as leases from './leases.js'
 import { retryOnLockTimeout } from './retry.js'
 import { dependentViews, recreateView } from './views.js'
 import { probePipeline } from './probe.js'
@@ -109,6 +118,8 @@ export class PgvectorAdapter implements StoreAdapter {
   private readonly options: PgvectorAdapterOptions
   /** PGlite has one process (guarded by the data-dir lock), so its migration locks live here. */
   private readonly localLocks = new Map<string, Release>()
+  /** embedform.leases is known to exist (sync slices claim often). */
+  private leasesReady = false
   /** Native locks still held, released by close() so the pool can end. */
   private readonly heldLocks = new Set<Release>()
 
@@ -416,22 +427,24 @@ export class PgvectorAdapter implements StoreAdapter {
     const ref = resolveTable(c)
     const g = await this.guard('pending', ref, () => this.requireGeneration(c, ref, generation))
     if (opts.phase === 'catchup') {
-      yield* this.queued(ref, g, opts.batchSize)
+      yield* this.queued(ref, g, opts.batchSize, opts.slices)
       return
     }
     const text = textExpression(ref, 't', 1)
-    const keyParam = text.params.length + 1
-    const limitParam = text.params.length + 2
+    const range = leases.rangeFilter(ref, opts.range ? await this.keyType(ref) : '', opts.range, text.params.length + 1)
+    const keyParam = text.params.length + range.params.length + 1
+    const limitParam = keyParam + 1
     const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, md5(${text.sql}) AS token FROM ${ref.qualified} t`
     const order = `ORDER BY t.${quoteIdent(ref.key)} LIMIT $${limitParam}`
-    const nullCol = `t.${quoteIdent(g.physical)} IS NULL`
+    const nullCol = `t.${quoteIdent(g.physical)} IS NULL${range.sql}`
     let last: RowKey | null = null
     for (;;) {
       const r: { rows: { k: RowKey; text: string; token: string }[] } = await this.guard(`pending (${opts.phase})`, ref, () =>
         last === null
-          ? this.driver.query(`${select} WHERE ${nullCol} ORDER BY t.${quoteIdent(ref.key)} LIMIT $${keyParam}`, [...text.params, opts.batchSize])
+          ? this.driver.query(`${select} WHERE ${nullCol} ORDER BY t.${quoteIdent(ref.key)} LIMIT $${keyParam}`, [...text.params, ...range.params, opts.batchSize])
           : this.driver.query(`${select} WHERE ${nullCol} AND t.${quoteIdent(ref.key)} > $${keyParam} ${order}`, [
               ...text.params,
+              ...range.params,
               last,
               opts.batchSize,
             ]),
@@ -446,16 +459,17 @@ export class PgvectorAdapter implements StoreAdapter {
    * The generation's change queue, oldest first. Entries with nothing to embed (row deleted, or
    * already fresh) are taken off here; the rest leave the queue when their vector is written.
    */
-  private async *queued(ref: TableRef, g: state.GenerationRecord, batchSize: number): AsyncIterable<PendingRow[]> {
+  private async *queued(ref: TableRef, g: state.GenerationRecord, batchSize: number, slices?: QueueSlices): AsyncIterable<PendingRow[]> {
     const keyType = await this.keyType(ref)
     const rec = changeRecord(ref)
     // A pass reads what is queued when it starts: edits queued later get a higher seq.
-    const end = await this.driver.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${rec.queue} WHERE g = $1`, [g.id])
+    const sliced = sliceFilter(slices, 2)
+    const end = await this.driver.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${rec.queue} WHERE g = $1${sliced.sql}`, [g.id, ...sliced.params])
     const upTo = end.rows[0]?.seq
     if (!upTo) return
     let after = '0'
     for (;;) {
-      const page = (await this.guard('pending (catchup)', ref, () => queuePage(this.driver, ref, g.id, g.physical, keyType, after, batchSize))).filter(
+      const page = (await this.guard('pending (catchup)', ref, () => queuePage(this.driver, ref, g.id, g.physical, keyType, after, batchSize, slices))).filter(
         (r) => BigInt(r.seq) <= BigInt(upTo),
       )
       if (page.length === 0) return
@@ -536,7 +550,17 @@ export class PgvectorAdapter implements StoreAdapter {
         return { generation, rows: exact.total, fresh: 0, stale: 0, missing: exact.total - populated, unverified: populated, queued: 0, exact: true }
       }
       const n = await exactCounts(this.driver, ref, g.id, g.physical, g.storage, g.dimensions)
-      return { generation, rows: n.rows, fresh: n.fresh, stale: n.stale, missing: n.rows - n.populated, unverified: n.unverified, queued: n.queued, exact: true }
+      return {
+        generation,
+        rows: n.rows,
+        fresh: n.fresh,
+        stale: n.stale,
+        missing: n.rows - n.populated,
+        unverified: n.unverified,
+        queued: n.queued,
+        exact: true,
+        oldestQueuedAt: n.oldest,
+      }
     })
   }
 
@@ -868,6 +892,8 @@ export class PgvectorAdapter implements StoreAdapter {
         // The trigger watches every generation's column: let go of this one before dropping it.
         await this.trackGenerations(tx, ref)
         await forgetGeneration(tx, ref, generation)
+        await leases.forgetLeases(tx, ref.collectionKey, generation)
+        await failedRecord.forgetFailures(tx, ref.collectionKey, generation)
         await tx.query(`ALTER TABLE ${ref.qualified} DROP COLUMN IF EXISTS ${quoteIdent(g.physical)}`)
         if (g.status === 'building') await restoreRowLayout(tx, ref)
       })
@@ -912,6 +938,78 @@ export class PgvectorAdapter implements StoreAdapter {
         await session.release()
       }
     })
+  }
+
+  async planRanges(c: Collection, generation: number, rangeRows: number): Promise<void> {
+    const ref = resolveTable(c)
+    await this.guard('plan worker ranges', ref, async () => {
+      const g = await this.requireGeneration(c, ref, generation)
+      await leases.ensureLeases(this.driver)
+      await this.driver.transaction((tx) => leases.planRanges(tx, ref, ref.collectionKey, g.id, g.physical, rangeRows))
+    })
+  }
+
+  async rangesPlanned(c: Collection, generation: number): Promise<boolean> {
+    const ref = resolveTable(c)
+    return this.guard('read worker ranges', ref, () => leases.leasesPlanned(this.driver, ref.collectionKey, generation))
+  }
+
+  async leaseRange(c: Collection, generation: number, opts: LeaseOptions): Promise<LeaseClaim> {
+    const ref = resolveTable(c)
+    return this.guard('lease a key range', ref, () => leases.claimRange(this.driver, ref.collectionKey, generation, opts.holder, opts.ttlMs))
+  }
+
+  async renewLease(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean> {
+    const ref = resolveTable(c)
+    return this.guard('renew a lease', ref, () => leases.renewRange(this.driver, ref.collectionKey, generation, range.id, opts.holder, opts.ttlMs))
+  }
+
+  async completeLease(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean> {
+    const ref = resolveTable(c)
+    return this.guard('complete a lease', ref, () => leases.completeRange(this.driver, ref.collectionKey, generation, range.id, opts.holder))
+  }
+
+  async claimSlices(c: Collection, generation: number, slices: { from: number; limit: number; max: number }, opts: LeaseOptions): Promise<number[]> {
+    const ref = resolveTable(c)
+    return this.guard('lease queue slices', ref, async () => {
+      if (!this.leasesReady) await leases.ensureLeases(this.driver)
+      this.leasesReady = true
+      return leases.claimSlices(this.driver, ref.collectionKey, generation, slices.from, slices.limit, slices.max, opts.holder, opts.ttlMs)
+    })
+  }
+
+  async renewSlices(c: Collection, generation: number, ids: number[], opts: LeaseOptions): Promise<number[]> {
+    const ref = resolveTable(c)
+    return this.guard('renew queue slices', ref, () => leases.renewSlices(this.driver, ref.collectionKey, generation, ids, opts.holder, opts.ttlMs))
+  }
+
+  async releaseSlices(c: Collection, generation: number, ids: number[], opts: LeaseOptions): Promise<number[]> {
+    const ref = resolveTable(c)
+    return this.guard('release queue slices', ref, () => leases.releaseSlices(this.driver, ref.collectionKey, generation, ids, opts.holder))
+  }
+
+  async recordFailures(c: Collection, failed: FailedItem[], cleared: { generation: number; key: RowKey }[]): Promise<void> {
+    const ref = resolveTable(c)
+    await this.guard('record failed items', ref, () => failedRecord.recordFailures(this.driver, ref.collectionKey, failed, cleared))
+  }
+
+  async failedItems(c: Collection): Promise<FailedItem[]> {
+    const ref = resolveTable(c)
+    return this.guard('read failed items', ref, async () => ((await tableFacts(this.driver, ref)) ? failedRecord.failedItems(this.driver, ref, await this.keyType(ref)) : []))
+  }
+
+  async watchChanges(c: Collection, listener: ChangeListener): Promise<ChangeSubscription | null> {
+    const ref = resolveTable(c)
+    const listen = this.driver.listen?.bind(this.driver)
+    // PGlite has no LISTEN across processes: the watcher polls the queue instead.
+    if (!listen) return null
+    return this.guard('listen for changes', ref, () =>
+      listen(
+        changeRecord(ref).channel,
+        (payload) => listener.onChange(payload.split(',').filter(Boolean).map(Number)),
+        (err) => listener.onLost(storeError('listen for changes', objectName(ref), err)),
+      ),
+    )
   }
 
   async readJournal(c: Collection): Promise<Journal | null> {

@@ -28,6 +28,8 @@ export interface ChangeRecord {
   trigger: string
   /** Unqualified name of the queue's (g, seq) index. */
   seqIndex: string
+  /** NOTIFY channel the trigger signals at commit, payload the generation ids (`2,3`). */
+  channel: string
 }
 
 export function changeRecord(ref: TableRef): ChangeRecord {
@@ -38,6 +40,7 @@ export function changeRecord(ref: TableRef): ChangeRecord {
     fn: `embedform.${quoteIdent(`chg_${id}`)}`,
     trigger: boundedName(`embedform_changes_${id}`),
     seqIndex: `q_${id}_seq`,
+    channel: `embedform_${id}`,
   }
 }
 
@@ -73,12 +76,16 @@ export async function installChangeRecord(tx: Queryable, ref: TableRef, generati
     `INSERT INTO ${r.queue} (g, k, seq) SELECT g, ${row}.${key}::text, nextval('embedform.change_seq') FROM unnest('{${ids.map((g) => Math.trunc(g)).join(',')}}'::int[]) AS g
        ON CONFLICT (g, k) DO UPDATE SET seq = EXCLUDED.seq, at = now();`
   const ids = generations.map((g) => g.id)
+  // NOTIFY is delivered at commit and folds identical payloads of one transaction into one, so a
+  // bulk edit of a million rows wakes a watching sync once, and an aborted edit never does.
+  const notify = (gs: number[]) => `PERFORM pg_notify('${r.channel}', '${gs.map((g) => Math.trunc(g)).join(',')}');`
   const sameText = ref.textColumns.map((col) => `NEW.${quoteIdent(col)} IS NOT DISTINCT FROM OLD.${quoteIdent(col)}`).join(' AND ')
   const vectorEdits = generations
     .map(
       (g) => `IF NEW.${quoteIdent(g.physical)} IS DISTINCT FROM OLD.${quoteIdent(g.physical)} THEN
            DELETE FROM ${r.hashes} WHERE g = ${Math.trunc(g.id)} AND k = NEW.${key}::text;
            ${enqueue('NEW', [g.id])}
+           ${notify([g.id])}
          END IF;`,
     )
     .join('\n')
@@ -100,6 +107,7 @@ export async function installChangeRecord(tx: Queryable, ref: TableRef, generati
        IF TG_OP <> 'DELETE' THEN
          ${enqueue('NEW', ids)}
        END IF;
+       ${notify(ids)}
        RETURN NULL;
      END
      $body$`,

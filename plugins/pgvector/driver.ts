@@ -19,11 +19,21 @@ export interface Session extends Queryable {
   release(): Promise<void>
 }
 
+/** A LISTEN held on its own connection. */
+export interface Listening {
+  close(): Promise<void>
+}
+
 export interface Driver extends Queryable {
   /** true on a PostgreSQL server; false on PGlite (one backend, no CONCURRENTLY, no parallel work). */
   readonly native: boolean
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
   session(): Promise<Session>
+  /**
+   * LISTEN on `channel` over a connection of its own; `onLost` once that connection dies. Absent
+   * on PGlite (one process: nothing else writes while embedform holds the data directory).
+   */
+  listen?(channel: string, onNotify: (payload: string) => void, onLost: (err: unknown) => void): Promise<Listening>
   close(): Promise<void>
 }
 

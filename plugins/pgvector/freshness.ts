@@ -2,7 +2,7 @@
  * Reads of the freshness record (changes.ts): the catch-up queue page, per-generation freshness
  * counts, and what verify checks in the data. All read-only except consumeQueue.
  */
-import type { Freshness, PendingRow, RowKey } from '../../src/store/adapter.js'
+import type { Freshness, PendingRow, QueueSlices, RowKey } from '../../src/store/adapter.js'
 import { changeRecord } from './changes.js'
 import type { Queryable } from './driver.js'
 import { quoteIdent } from './identifiers.js'
@@ -21,21 +21,37 @@ export interface QueuedRow {
 }
 
 /** One page of the generation's change queue after `afterSeq`, oldest first, joined with the rows. */
-export async function queuePage(q: Queryable, ref: TableRef, generation: number, physical: string, keyType: string, afterSeq: string, limit: number): Promise<QueuedRow[]> {
+export async function queuePage(
+  q: Queryable,
+  ref: TableRef,
+  generation: number,
+  physical: string,
+  keyType: string,
+  afterSeq: string,
+  limit: number,
+  slices?: QueueSlices,
+): Promise<QueuedRow[]> {
   const rec = changeRecord(ref)
   const text = textExpression(ref, 't', 4)
+  const sliced = sliceFilter(slices, 4 + text.params.length)
   const r = await q.query<QueuedRow>(
     `SELECT c.k AS qk, c.seq::text AS seq, t.${quoteIdent(ref.key)} AS k,
             CASE WHEN t.${quoteIdent(ref.key)} IS NULL THEN NULL ELSE ${text.sql} END AS text,
             CASE WHEN t.${quoteIdent(ref.key)} IS NULL THEN NULL ELSE md5(${text.sql}) END AS token,
             (t.${quoteIdent(physical)} IS NOT NULL AND h.h = md5(${text.sql})) AS fresh
-       FROM (SELECT k, seq FROM ${rec.queue} WHERE g = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3) c
+       FROM (SELECT k, seq FROM ${rec.queue} WHERE g = $1 AND seq > $2::bigint${sliced.sql} ORDER BY seq LIMIT $3) c
        LEFT JOIN ${ref.qualified} t ON t.${quoteIdent(ref.key)} = c.k::${keyType}
        LEFT JOIN ${rec.hashes} h ON h.g = $1 AND h.k = c.k
       ORDER BY c.seq`,
-    [generation, afterSeq, limit, ...text.params],
+    [generation, afterSeq, limit, ...text.params, ...sliced.params],
   )
   return r.rows
+}
+
+/** `AND` clause keeping some slices of the queue (a stable hash of the key); parameters from `$first`. */
+export function sliceFilter(slices: QueueSlices | undefined, first: number): { sql: string; params: (number | number[])[] } {
+  if (!slices) return { sql: '', params: [] }
+  return { sql: ` AND (hashtext(k) & 2147483647) % $${first + 1}::int = ANY($${first}::int[])`, params: [slices.ids, slices.max] }
 }
 
 /** Takes queue entries off when nothing is left to embed for them (row gone, or already fresh). */
@@ -64,6 +80,8 @@ interface Counts {
   queued: number
   wrong: number
   zero: number
+  /** Oldest queue entry's time, ISO; null when nothing is queued. */
+  oldest: string | null
 }
 
 /**
@@ -84,14 +102,15 @@ export async function exactCounts(q: Queryable, ref: TableRef, generation: numbe
             count(*) FILTER (WHERE c.k IS NULL AND (${col} IS NULL OR h.h <> md5(${text.sql})))::float8 AS untracked,
             count(c.k)::float8 AS queued,
             count(*) FILTER (WHERE ${col} IS NOT NULL AND vector_dims(${col}) <> $2)::float8 AS wrong,
-            count(*) FILTER (WHERE ${col} IS NOT NULL AND ${norm}(${col}) = 0)::float8 AS zero
+            count(*) FILTER (WHERE ${col} IS NOT NULL AND ${norm}(${col}) = 0)::float8 AS zero,
+            (SELECT to_char(min(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM ${rec.queue} WHERE g = $1) AS oldest
        FROM ${ref.qualified} t
        LEFT JOIN ${rec.hashes} h ON h.g = $1 AND h.k = t.${quoteIdent(ref.key)}::text
        LEFT JOIN ${rec.queue} c ON c.g = $1 AND c.k = t.${quoteIdent(ref.key)}::text`,
     [generation, dimensions, ...text.params],
   )
   const row = r.rows[0]
-  return row ?? { rows: 0, populated: 0, fresh: 0, stale: 0, unverified: 0, untracked: 0, queued: 0, wrong: 0, zero: 0 }
+  return row ?? { rows: 0, populated: 0, fresh: 0, stale: 0, unverified: 0, untracked: 0, queued: 0, wrong: 0, zero: 0, oldest: null }
 }
 
 /**
@@ -108,8 +127,9 @@ export async function estimatedFreshness(
 ): Promise<Freshness> {
   const rec = changeRecord(ref)
   const text = textExpression(ref, 't', 2)
-  const r = await q.query<{ queued: number; stale: number; missing: number; hashed: number }>(
+  const r = await q.query<{ queued: number; stale: number; missing: number; hashed: number; oldest: string | null }>(
     `SELECT (SELECT count(*) FROM ${rec.queue} WHERE g = $1)::float8 AS queued,
+            (SELECT to_char(min(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM ${rec.queue} WHERE g = $1) AS oldest,
             (SELECT count(*) FROM ${rec.hashes} WHERE g = $1)::float8 AS hashed,
             count(*) FILTER (WHERE t.${quoteIdent(physical)} IS NOT NULL AND (h.h <> md5(${text.sql}) OR h.h IS NULL))::float8 AS stale,
             count(*) FILTER (WHERE t.${quoteIdent(ref.key)} IS NOT NULL AND t.${quoteIdent(physical)} IS NULL)::float8 AS missing
@@ -119,8 +139,8 @@ export async function estimatedFreshness(
       WHERE c.g = $1`,
     [generation, ...text.params],
   )
-  const { queued = 0, stale = 0, hashed = 0 } = r.rows[0] ?? {}
+  const { queued = 0, stale = 0, hashed = 0, oldest = null } = r.rows[0] ?? {}
   const missing = Math.max(0, stats.rows - stats.populated)
   const unverified = Math.max(0, stats.populated - hashed)
-  return { generation, rows: stats.rows, fresh: Math.max(0, stats.populated - stale - unverified), stale, missing, unverified, queued, exact: false }
+  return { generation, rows: stats.rows, fresh: Math.max(0, stats.populated - stale - unverified), stale, missing, unverified, queued, exact: false, oldestQueuedAt: oldest }
 }

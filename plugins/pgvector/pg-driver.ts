@@ -2,7 +2,7 @@ import pg from 'pg'
 import copyStreams from 'pg-copy-streams'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
-import type { Driver, QueryResult, Queryable, Session } from './driver.js'
+import type { Driver, Listening, QueryResult, Queryable, Session } from './driver.js'
 import { quoteIdent } from './identifiers.js'
 
 type Client = pg.PoolClient | pg.Pool
@@ -31,7 +31,10 @@ export class PgDriver implements Driver {
   readonly native = true
   private readonly pool: pg.Pool
 
-  constructor(url: string, max = 4) {
+  constructor(
+    private readonly url: string,
+    max = 4,
+  ) {
     this.pool = new pg.Pool({ connectionString: url, max, application_name: 'embedform' })
     // An idle client losing its connection (server restart) must not crash the process.
     this.pool.on('error', () => undefined)
@@ -80,6 +83,38 @@ export class PgDriver implements Driver {
         client.off('error', onError)
         // Destroy rather than return to the pool: session settings and advisory locks die with it.
         client.release(true)
+      },
+    }
+  }
+
+  /** Outside the pool: a LISTEN connection is held for hours and must not starve the pool's work. */
+  async listen(channel: string, onNotify: (payload: string) => void, onLost: (err: unknown) => void): Promise<Listening> {
+    const client = new pg.Client({ connectionString: this.url, application_name: 'embedform sync', keepAlive: true })
+    let closed = false
+    const lost = (err: unknown) => {
+      if (closed) return
+      closed = true
+      client.end().catch(() => undefined)
+      onLost(err)
+    }
+    client.on('error', lost)
+    client.on('end', () => lost(new Error('the LISTEN connection was closed by the server')))
+    client.on('notification', (n) => {
+      if (n.channel === channel) onNotify(n.payload ?? '')
+    })
+    try {
+      await client.connect()
+      await client.query(`LISTEN ${quoteIdent(channel)}`)
+    } catch (err) {
+      closed = true
+      await client.end().catch(() => undefined)
+      throw err
+    }
+    return {
+      async close() {
+        if (closed) return
+        closed = true
+        await client.end().catch(() => undefined)
       },
     }
   }

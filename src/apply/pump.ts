@@ -16,6 +16,10 @@ export interface PumpArgs {
   generation: number
   encoder: Encoder
   phase: PendingOptions['phase']
+  /** backfill of one leased key range (workers). */
+  range?: PendingOptions['range']
+  /** catchup of some slices of the queue (watchers sharing it). */
+  slices?: PendingOptions['slices']
   batchSize: number
   /** `{ live: true }` for sync, which keeps the generation the application reads fresh. */
   writeOptions?: WriteOptions
@@ -69,7 +73,12 @@ export async function pump(args: PumpArgs): Promise<PumpResult> {
     }
   }
 
-  const pages = adapter.pending(collection, generation, { batchSize: args.batchSize, phase: args.phase })
+  const pages = adapter.pending(collection, generation, {
+    batchSize: args.batchSize,
+    phase: args.phase,
+    ...(args.range ? { range: args.range } : {}),
+    ...(args.slices ? { slices: args.slices } : {}),
+  })
   try {
     for await (const { items, vectors } of encoder.encodeStream<PendingRow>(pages, 'document')) {
       await settle()

@@ -8,6 +8,7 @@ import type { Collection, Profile } from '../core/types.js'
 import type { Encoder } from '../encoder/types.js'
 import type { CollectionPlan, EngineContext, PlanStep } from '../plan/types.js'
 import type { GenerationSpec, GenerationState, StoreAdapter } from '../store/adapter.js'
+import { leasedBackfill } from '../workers/backfill.js'
 import { pump } from './pump.js'
 import { DEFAULT_MAX_HOLD_MS, switchGeneration } from './switch.js'
 import type { ApplyOptions, GateResult } from './types.js'
@@ -94,6 +95,29 @@ async function encodePass(sc: StepContext, step: PlanStep, phase: 'backfill' | '
   const seconds = (performance.now() - started) / 1000
   if (res.found >= 50 && seconds > 0) sc.rate = res.found / seconds
   return res.found
+}
+
+/** This process's share of a backfill split into leased key ranges; returns once every range is done. */
+async function sharedBackfill(sc: StepContext, step: PlanStep, w: NonNullable<StepContext['opts']['workers']>): Promise<void> {
+  await sc.adapter.planRanges?.(sc.collection, step.generation, w.rangeRows)
+  let counted = 0
+  const res = await leasedBackfill({
+    adapter: sc.adapter,
+    collection: sc.collection,
+    generation: step.generation,
+    encoder: encoderOf(sc),
+    holder: w.holder,
+    ttlMs: w.ttlMs,
+    batchSize: sc.opts.batchSize ?? 1000,
+    retryBaseMs: sc.opts.retryBaseMs ?? 500,
+    ...(sc.opts.signal ? { signal: sc.opts.signal } : {}),
+    onWritten: (done) => {
+      bump(sc.stats, 'rowsWritten', done - counted)
+      counted = done
+      sc.emit({ type: 'progress', step: step.id, done })
+    },
+  })
+  sc.emit({ type: 'log', level: 'info', message: `backfill of g${step.generation}: this process embedded ${res.found} rows in ${res.ranges} key range(s); other workers the rest` })
 }
 
 /**
@@ -224,7 +248,8 @@ export async function runStep(sc: StepContext, step: PlanStep): Promise<void> {
       const state = await adapter.inspect(collection)
       const populated = state.generations.find((g) => g.id === step.generation)?.populated ?? 0
       sc.emit({ type: 'progress', step: step.id, done: 0, total: Math.max(0, state.rows - populated) })
-      await encodePass(sc, step, 'backfill', Math.max(0, state.rows - populated))
+      if (sc.opts.workers) await sharedBackfill(sc, step, sc.opts.workers)
+      else await encodePass(sc, step, 'backfill', Math.max(0, state.rows - populated))
       return
     }
     case 'catch-up':

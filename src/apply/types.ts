@@ -5,7 +5,7 @@
 import type { Collection, QualityGate } from '../core/types.js'
 import type { ChangeKind } from '../plan/types.js'
 import type { EngineContext } from '../plan/types.js'
-import type { Freshness, GenerationState, GenerationStatus, Journal, LockInfo, StoreAdapter } from '../store/adapter.js'
+import type { FailedItem, Freshness, GenerationState, GenerationStatus, Journal, LockInfo, StoreAdapter } from '../store/adapter.js'
 
 export interface GateResult {
   passed: boolean
@@ -37,6 +37,11 @@ export interface ApplyOptions {
   retryBaseMs?: number
   /** Longest the cutover may hold the application's writes to embed the last rows. Default 1000 ms. */
   maxHoldMs?: number
+  /**
+   * Share the backfill with other worker processes (`embedform worker`, on any machine) through
+   * key-range leases in the store; this process is one of the workers.
+   */
+  workers?: { holder: string; ttlMs: number; rangeRows: number }
 }
 
 export interface CollectionApplyResult {
@@ -127,6 +132,8 @@ export interface CollectionStatus {
   generations: GenerationStatusEntry[]
   lock: LockInfo | null
   journal: Journal | null
+  /** Rows the encoder rejected during sync, from the store's failed-items record (retried with backoff). */
+  failedItems: FailedItem[]
 }
 
 export interface StatusReport {

@@ -11,6 +11,8 @@ import { gateRunner } from '../eval/gate.js'
 import { makePlan, planHasChanges, readPlanFile, renderPlan } from '../plan/index.js'
 import { preflightPlan } from '../plan/preflight.js'
 import { verifySavedPlan } from '../plan/trust.js'
+import { DEFAULT_LEASE_MS, DEFAULT_RANGE_ROWS } from '../workers/backfill.js'
+import { startLocalWorkers, type LocalWorkers } from '../workers/spawn.js'
 import type { EngineContext, Plan } from '../plan/types.js'
 
 export default class Apply extends BaseCommand {
@@ -38,6 +40,12 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     'auto-approve': Flags.boolean({ description: 'Apply without asking for confirmation (required without a terminal).', default: false }),
     'skip-gate': Flags.boolean({ description: 'Cut over even when the profile declares a quality gate, without evaluating it.', default: false }),
     'batch-size': Flags.integer({ description: 'Rows per read / encode / write batch (default 1000).', min: 1 }),
+    workers: Flags.integer({
+      description: 'Backfill with N cooperating processes: this one and N-1 local `embedform worker`s; workers on other machines may join (`embedform worker`). PostgreSQL only.',
+      min: 1,
+    }),
+    'lease-ms': Flags.integer({ description: 'With --workers: a dead worker\'s key range is taken over this long after its last renewal.', default: DEFAULT_LEASE_MS, min: 100 }),
+    'range-rows': Flags.integer({ description: 'With --workers: rows per leased key range.', default: DEFAULT_RANGE_ROWS, min: 1 }),
   }
 
   async run(): Promise<void> {
@@ -56,13 +64,19 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     })
     let result: ApplyResult | undefined
     let stashed: Plan | undefined
+    let workers: LocalWorkers | undefined
     try {
       const plan = fromFile ? await this.savedPlan(ctx, fromFile) : await this.resumeOrPlan(ctx, flags['auto-approve'], json)
       if (!plan) return
       // Stashed even when it came from a file: a stopped apply is then resumed by plain `embedform apply`.
       await stashPlan(ctx.config, plan)
       stashed = plan
+      const backfills = plan.collections.filter((c) => c.steps.some((s) => s.kind === 'backfill')).map((c) => c.collection)
+      if (flags.workers && flags.workers > 1 && backfills.length > 0) {
+        workers = startLocalWorkers(flags.workers - 1, backfills, { config: flags.config, leaseMs: flags['lease-ms'], ...(flags['batch-size'] ? { batchSize: flags['batch-size'] } : {}) })
+      }
       result = await applyPlan(ctx, plan, {
+        ...(flags.workers ? { workers: { holder: ctx.holder, ttlMs: flags['lease-ms'], rangeRows: flags['range-rows'] } } : {}),
         skipGate: flags['skip-gate'],
         signal: abort.signal,
         gate: gateRunner,
@@ -76,6 +90,8 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     } finally {
       stopListening()
       renderer.stop()
+      workers?.stop()
+      await workers?.done
       await ctx.close()
     }
     this.report(result)

@@ -35,6 +35,10 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd())
 }
 
+function formatLag(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(1)} s`
+}
+
 function renderCollection(c: CollectionStatus & { inFlight?: InFlightView }): string {
   const out: string[] = [`${c.collection} (store ${c.store})`]
   if (!c.exists) {
@@ -69,9 +73,15 @@ function renderCollection(c: CollectionStatus & { inFlight?: InFlightView }): st
     out.push('  generations:', ...table(rows).map((l) => `    ${l}`))
     if (c.generations.some((g) => !g.freshness.exact)) out.push('                  (freshness estimated from statistics and the change queue on this large table)')
     const live = c.generations.find((g) => g.status === 'live')
+    const oldest = live?.freshness.oldestQueuedAt
+    if (oldest) out.push(`  sync lag:       ${formatLag(Date.now() - Date.parse(oldest))} (oldest change not yet embedded in g${live.id}, queued ${oldest})`)
     if (live && live.freshness.stale + live.freshness.missing > 0) {
       out.push(`                  ${live.freshness.stale + live.freshness.missing} live rows have no current vector: \`embedform sync ${c.collection}\` embeds them`)
     }
+  }
+  if (c.failedItems.length > 0) {
+    out.push(`  failed rows:    ${c.failedItems.length} the encoder rejected; sync retries them with backoff (--json lists all)`)
+    for (const f of c.failedItems.slice(0, 5)) out.push(`                  g${f.generation} key ${String(f.key)}: ${f.error} (${f.attempts} attempt(s), next ${f.retryAt})`)
   }
   out.push(`  lock:           ${c.lock ? `held by ${c.lock.holder} since ${c.lock.since}` : 'free'}`)
   if (c.inFlight) {

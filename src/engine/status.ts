@@ -43,6 +43,7 @@ export async function status(ctx: EngineContext, collections?: string[]): Promis
         })),
       lock: state.lock,
       journal: state.journal,
+      failedItems: state.exists ? ((await adapter.failedItems?.(c)) ?? []) : [],
     })
   }
   return { collections: out }

@@ -138,7 +138,33 @@ export interface PendingOptions {
    * deleted row is consumed from the queue by the adapter itself and never yielded.
    */
   phase: 'backfill' | 'catchup'
+  /** backfill only: rows of this key range alone (a worker's lease, see leaseRange). */
+  range?: KeyRange
+  /** catchup only: the queue entries of these slices alone (a hash of the key modulo max). */
+  slices?: QueueSlices
 }
+
+export interface QueueSlices {
+  ids: number[]
+  max: number
+}
+
+/** Keys k with lo < k <= hi, in the key column's own order; null is an open end. */
+export interface KeyRange {
+  id: number
+  lo: string | null
+  hi: string | null
+}
+
+export interface LeaseOptions {
+  /** Who holds the lease, as other workers and `status` see it: `user@host pid 123`. */
+  holder: string
+  /** The lease expires this long after its last renewal; a dead worker's range is free then. */
+  ttlMs: number
+}
+
+/** A range to backfill; or nothing free right now (held by live workers: ask again within waitMs); or all done. */
+export type LeaseClaim = { range: KeyRange } | { waitMs: number } | { done: true }
 
 export interface WriteOptions {
   /**
@@ -169,6 +195,38 @@ export interface Freshness {
   queued: number
   /** False when rows/missing come from store statistics (very large collections). */
   exact: boolean
+  /**
+   * When the oldest change still queued for this generation was made (ISO time), null when the
+   * queue is empty; absent where the store keeps no change times. now − this is the sync lag.
+   */
+  oldestQueuedAt?: string | null
+}
+
+/**
+ * A row the encoder could not embed (text its tokenizer rejects, an error on that input alone):
+ * recorded with the error so `status` lists it, and retried after retryAt.
+ */
+export interface FailedItem {
+  generation: number
+  key: RowKey
+  error: string
+  attempts: number
+  firstFailedAt: string
+  lastFailedAt: string
+  /** Not tried again before this time. */
+  retryAt: string
+}
+
+/** What a change subscription reports (see StoreAdapter.watchChanges). */
+export interface ChangeListener {
+  /** Something was queued for these generations (called at the writer's commit, coalesced). */
+  onChange(generations: number[]): void
+  /** The subscription's connection is gone (store restart, network): subscribe again. */
+  onLost(err: unknown): void
+}
+
+export interface ChangeSubscription {
+  close(): Promise<void>
 }
 
 export interface CutoverOptions {
@@ -368,6 +426,43 @@ export interface StoreAdapter {
    * discards everything (nothing in the store changes).
    */
   measurePipeline?(c: Collection, probe: PipelineProbe): Promise<PipelineMeasurement>
+  /**
+   * Push notification of the application's changes (PostgreSQL: LISTEN on a channel the change
+   * trigger notifies at commit). Absent, or null, where the store cannot push: the engine polls.
+   * Never a guarantee of completeness: a sync still sweeps the queue now and then.
+   */
+  watchChanges?(c: Collection, listener: ChangeListener): Promise<ChangeSubscription | null>
+  /**
+   * Backfill shared by several workers (any machine), coordinated in the store. planRanges splits
+   * the generation's rows without a vector into key ranges of about rangeRows, once (later calls
+   * keep the plan); leaseRange claims a free one (never claimed, or its lease expired: a dead
+   * worker's); renewLease keeps it (false: it expired and was taken over, stop working on it);
+   * completeLease marks it done. Absent where the store cannot coordinate workers.
+   */
+  planRanges?(c: Collection, generation: number, rangeRows: number): Promise<void>
+  /** Whether ranges were planned for the generation (a worker joins only a shared backfill). */
+  rangesPlanned?(c: Collection, generation: number): Promise<boolean>
+  leaseRange?(c: Collection, generation: number, opts: LeaseOptions): Promise<LeaseClaim>
+  renewLease?(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean>
+  completeLease?(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean>
+  /**
+   * The failed-items record: `failed` upserted, `cleared` (embedded since, or gone) removed.
+   * failedItems lists the record's entries whose row still exists. Absent: failures are only
+   * reported by the run that saw them.
+   */
+  recordFailures?(c: Collection, failed: FailedItem[], cleared: { generation: number; key: RowKey }[]): Promise<void>
+  failedItems?(c: Collection): Promise<FailedItem[]>
+  /**
+   * A watching sync shared by several processes: the change queue is split into `max` slices,
+   * each worked by one process at a time under an expiring lease. claimSlices takes the first
+   * `limit` free slices numbered `from` or more (free: unheld, or its lease expired) and marks the
+   * ones others hold, so that their holder's releaseSlices returns them (changes arrived
+   * meanwhile: run them once more; still held). renewSlices returns the ids still held.
+   * Absent: one watcher works the whole queue.
+   */
+  claimSlices?(c: Collection, generation: number, slices: { from: number; limit: number; max: number }, opts: LeaseOptions): Promise<number[]>
+  renewSlices?(c: Collection, generation: number, ids: number[], opts: LeaseOptions): Promise<number[]>
+  releaseSlices?(c: Collection, generation: number, ids: number[], opts: LeaseOptions): Promise<number[]>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>

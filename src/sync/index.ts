@@ -1,0 +1,3 @@
+export { sync } from './run.js'
+export { watch, type WatchHooks, type WatchSummary } from './watch.js'
+export type * from './types.js'

@@ -1,0 +1,144 @@
+/**
+ * Issue #13 on the OpenSearch HTTP double, through the built CLI: after the cutover the
+ * application edits and inserts documents through the alias (text only, stamped with updated_at);
+ * `sync` gives each the vector of its current text, and `sync --watch` (which polls updated_at on
+ * this store) does the same for documents written while it runs, then stops on SIGTERM.
+ * Run `npm run build` first.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config/index.js'
+import { openEncoder } from '../../src/encoder/index.js'
+import { jsonLines, runCli, spawnCli } from '../helpers/cli.js'
+import { startOpenSearchDouble, type OpenSearchDouble } from '../helpers/opensearch-double/server.js'
+import { passageText, spamPassages } from '../helpers/spam-corpus.js'
+
+const SEEDED = 300
+const STARTER = `name: starter
+model: { source: "builtin:starter" }
+dimensions: 100
+pooling: mean
+normalize: true
+max_tokens: 256
+batch_size: 64
+device: cpu
+index:
+  metric: cosine
+  opensearch: { engine: faiss, m: 16, ef_construction: 64 }
+`
+const config = (node: string) => `version: 1
+stores:
+  search:
+    kind: opensearch
+    node: "${node}"
+collections:
+  docs:
+    store: search
+    alias: docs
+    key: id
+    text: [title, body]
+    vector: embedding
+    updated_at: updated_at
+    profile: starter
+`
+
+describe('sync on the OpenSearch double (built CLI)', () => {
+  let d: OpenSearchDouble
+  let dir: string
+  const passages = spamPassages(SEEDED + 100)
+  let edits = 0
+
+  const send = async (method: string, path: string, body: unknown) => {
+    const res = await fetch(`${d.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+  }
+  /** The application: edits `n` documents and inserts `n` new ones, text only. */
+  const write = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const id = 1 + ((edits * 41) % SEEDED)
+      await send('POST', `/docs/_update/${id}`, { doc: { body: `edited ${edits} ${passages[id]!.body}`, updated_at: Date.now() } })
+      const p = passages[SEEDED + (edits % 100)]!
+      await send('PUT', `/docs/_doc/${p.seq}`, { id: p.seq, title: p.title, body: `${p.body} v${edits}`, updated_at: Date.now() })
+      edits++
+    }
+    await send('POST', '/docs/_refresh', {})
+  }
+
+  /** Ids of live documents whose vector is not the starter encode of their current text. */
+  async function wrongDocs(): Promise<string[]> {
+    const live = [...(d.cluster.aliases.get('docs') ?? new Map<string, boolean>()).keys()]
+    const index = d.cluster.index(live[0]!)
+    const docs = [...index.docs.entries()]
+    const cfg = await loadConfig({ configPath: join(dir, 'embedding.config.yaml') })
+    const encoder = await openEncoder(cfg.profiles.starter!)
+    const wrong: string[] = []
+    try {
+      const want = await encoder.encode(
+        docs.map(([, doc]) => passageText(doc.source as { title: string; body: string })),
+        'document',
+      )
+      docs.forEach(([id, doc], j) => {
+        const got = doc.source.embedding as number[] | undefined
+        if (!got) return void wrong.push(`${id}: no vector`)
+        const diff = Math.max(...Array.from(want[j]!, (x, k) => Math.abs(x - (got[k] ?? Number.NaN))))
+        if (!(diff <= 1e-4)) wrong.push(`${id}: differs by ${diff}`)
+      })
+    } finally {
+      await encoder.close()
+    }
+    return wrong
+  }
+
+  beforeAll(async () => {
+    d = await startOpenSearchDouble()
+    dir = mkdtempSync(join(tmpdir(), 'embedform-os-sync-'))
+    mkdirSync(join(dir, 'profiles'))
+    writeFileSync(join(dir, 'profiles', 'starter.yaml'), STARTER)
+    writeFileSync(join(dir, 'embedding.config.yaml'), config(d.url))
+    d.cluster.createIndex('docs', {
+      settings: { index: { number_of_replicas: 0, refresh_interval: '1s' } },
+      mappings: { properties: { id: { type: 'long' }, title: { type: 'text' }, body: { type: 'text' }, updated_at: { type: 'date', format: 'epoch_millis' } } },
+    })
+    for (const p of passages.slice(0, SEEDED)) d.cluster.write({ op: 'index', index: 'docs', id: String(p.seq), source: { id: p.seq, title: p.title, body: p.body, updated_at: Date.now() } })
+    d.cluster.refresh('docs')
+    const apply = await runCli(['apply', '--auto-approve', '--json'], { cwd: dir, timeoutMs: 300_000 })
+    expect(apply.code, apply.stderr + apply.stdout).toBe(0)
+  })
+  afterAll(async () => {
+    await d?.close()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('sync embeds the documents edited and inserted after the cutover', async () => {
+    await write(25)
+    expect((await wrongDocs()).length).toBe(50)
+    const run = await runCli(['sync', '--json', '--detailed-exitcode'], { cwd: dir, timeoutMs: 120_000 })
+    expect(run.code, run.stderr + run.stdout).toBe(3)
+    const result = jsonLines(run.stdout).find((l) => l.type === 'result') as Record<string, any>
+    expect(result.generations[0].embedded).toBe(50)
+    expect(await wrongDocs()).toEqual([])
+  })
+
+  it('sync --watch polls updated_at and embeds what the application writes while it runs', async () => {
+    const watcher = spawnCli(['sync', '--watch', '--json', '--poll-ms', '200'], { cwd: dir, timeoutMs: 120_000 })
+    try {
+      await watcher.waitFor((l) => (l.includes('"watching"') ? true : undefined), 60_000)
+      expect(jsonLines(watcher.stdout).find((l) => l.type === 'watching')).toMatchObject({ pushed: false })
+      await write(10)
+      const deadline = Date.now() + 30_000
+      let wrong = await wrongDocs()
+      while (wrong.length > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 300))
+        wrong = await wrongDocs()
+      }
+      expect(wrong).toEqual([])
+    } finally {
+      watcher.child.kill('SIGTERM')
+    }
+    const end = await watcher.done
+    expect(end.code, end.stderr).toBe(0)
+    expect(jsonLines(end.stdout).find((l) => l.type === 'result')).toMatchObject({ ok: true, embedded: 20 })
+  })
+})
