@@ -18,6 +18,7 @@ import type {
   PendingRow,
   Release,
   RowKey,
+  SampledRow,
   SearchQuery,
   StoreAdapter,
   VectorRow,
@@ -30,6 +31,7 @@ import { sqlState, type Driver, type Queryable } from './driver.js'
 import { consumeQueue, estimatedFreshness, exactCounts, queuePage, toPending } from './freshness.js'
 import { quoteIdent } from './identifiers.js'
 import { retryOnLockTimeout } from './retry.js'
+import { sampleRows } from './sample.js'
 import { dependentViews, recreateView } from './views.js'
 import { compactUpdatedRows, restoreRowLayout } from './row-layout.js'
 import * as state from './state.js'
@@ -864,6 +866,11 @@ export class PgvectorAdapter implements StoreAdapter {
       const g = await this.requireGeneration(c, ref, generation)
       return this.nearest(ref, g, vectorLiteral(q.vector), q.k)
     })
+  }
+
+  async sample(c: Collection, n: number, generation?: number): Promise<SampledRow[]> {
+    const ref = resolveTable(c)
+    return this.guard('sample', ref, async () => sampleRows(this.driver, ref, n, generation === undefined ? undefined : await this.requireGeneration(c, ref, generation)))
   }
 
   async readJournal(c: Collection): Promise<Journal | null> {

@@ -230,6 +230,19 @@ export interface VerifyReport {
   problems: string[]
 }
 
+/** One row drawn at random by `sample()`. */
+export interface SampledRow {
+  key: RowKey
+  text: string
+  /** With a generation asked for: its stored vector for the row, null when it has none. */
+  vector?: Float32Array | null
+  /**
+   * With a generation asked for: what the freshness record says of that vector (fresh: made from
+   * the row's current text; stale: text changed since; unverified: no record, e.g. adopted).
+   */
+  record?: 'fresh' | 'stale' | 'missing' | 'unverified'
+}
+
 export interface SearchQuery {
   vector: Float32Array
   k: number
@@ -310,6 +323,12 @@ export interface StoreAdapter {
    * live generation or changes. Errors stop the plan; notes are shown with it.
    */
   preflight?(c: Collection, spec: GenerationSpec): Promise<{ errors: EmbedformError[]; notes: string[] }>
+  /**
+   * Up to `n` rows drawn at random with their current text and, when `generation` is given, that
+   * generation's stored vector and freshness record. Read-only; used by `plan --sample` and
+   * `status --attest`.
+   */
+  sample?(c: Collection, n: number, generation?: number): Promise<SampledRow[]>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>
