@@ -32,6 +32,7 @@ import { consumeQueue, estimatedFreshness, exactCounts, queuePage, toPending } f
 import { quoteIdent } from './identifiers.js'
 import { retryOnLockTimeout } from './retry.js'
 import { sampleRows } from './sample.js'
+import { replicaLagMs } from './lag.js'
 import { dependentViews, recreateView } from './views.js'
 import { compactUpdatedRows, restoreRowLayout } from './row-layout.js'
 import * as state from './state.js'
@@ -871,6 +872,10 @@ export class PgvectorAdapter implements StoreAdapter {
   async sample(c: Collection, n: number, generation?: number): Promise<SampledRow[]> {
     const ref = resolveTable(c)
     return this.guard('sample', ref, async () => sampleRows(this.driver, ref, n, generation === undefined ? undefined : await this.requireGeneration(c, ref, generation)))
+  }
+
+  async replicaLagMs(c: Collection): Promise<number | null> {
+    return this.guard('replica lag', resolveTable(c), () => replicaLagMs(this.driver))
   }
 
   async readJournal(c: Collection): Promise<Journal | null> {

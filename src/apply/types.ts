@@ -6,6 +6,7 @@ import type { Collection, QualityGate } from '../core/types.js'
 import type { ChangeKind } from '../plan/types.js'
 import type { EngineContext } from '../plan/types.js'
 import type { Freshness, GenerationState, GenerationStatus, Journal, LockInfo, StoreAdapter } from '../store/adapter.js'
+import type { ThrottleOptions } from './throttle.js'
 
 export interface GateResult {
   passed: boolean
@@ -37,6 +38,10 @@ export interface ApplyOptions {
   retryBaseMs?: number
   /** Longest the cutover may hold the application's writes to embed the last rows. Default 1000 ms. */
   maxHoldMs?: number
+  /** Stop before the cutover (after verify and the gate), caught up; `embedform cutover` completes it. */
+  hold?: boolean
+  /** Rate, replica-lag and load ceilings for encode passes; pause/resume work without any. */
+  throttle?: ThrottleOptions
 }
 
 export interface CollectionApplyResult {
@@ -51,6 +56,8 @@ export interface CollectionApplyResult {
   rowsWritten: number
   catchUpPasses: number
   gate?: GateResult
+  /** Stopped before the cutover by --hold. */
+  held?: boolean
 }
 
 export interface ApplyResult {

@@ -66,6 +66,15 @@ export interface LockInfo {
   since: string
 }
 
+/** What an operator asked of a running apply (`embedform pause` / `resume`); read between batches. */
+export interface ThrottleControl {
+  paused: boolean
+  /** Rows per second, replacing --max-rate of the running apply. */
+  maxRate?: number
+  at: string
+  by: string
+}
+
 /** Engine-owned progress record; adapters persist it verbatim inside the store. */
 export interface Journal {
   planId: string
@@ -80,6 +89,10 @@ export interface Journal {
   stats: Record<string, number>
   /** Why the last run stopped (e.g. code E_GATE_FAILED at the quality-gate step); cleared when a step completes. */
   failed?: { step: string; code: string; message: string }
+  /** Set by `embedform pause` / `resume` while the apply runs. */
+  control?: ThrottleControl
+  /** Set when `apply --hold` stopped before the cutover: the candidate is verified and gated, waiting for `embedform cutover`. */
+  held?: { step: string; since: string }
 }
 
 export interface LiveState {
@@ -329,6 +342,8 @@ export interface StoreAdapter {
    * `status --attest`.
    */
   sample?(c: Collection, n: number, generation?: number): Promise<SampledRow[]>
+  /** How far the store's replicas lag in replaying writes (ms), for `--max-replica-lag`; null without replicas. Read-only. */
+  replicaLagMs?(c: Collection): Promise<number | null>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>
