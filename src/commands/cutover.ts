@@ -4,7 +4,7 @@ import { throttleFlags, throttleOptions } from '../apply/throttle-flags.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { dropStashedPlan, createEngineContext, findInFlightApply } from '../cli/engine-context.js'
 import { createProgressRenderer, progressMode } from '../cli/progress.js'
-import { inputError } from '../core/errors.js'
+import { type EmbedformError, inputError } from '../core/errors.js'
 import { gateRunner } from '../eval/gate.js'
 import { readPlanFile } from '../plan/index.js'
 import type { Plan } from '../plan/types.js'
@@ -44,15 +44,25 @@ The plan comes from where \`apply\` stashed it, or from PLAN_FILE when the held 
       const result = await applyPlan(ctx, plan, { gate: gateRunner, throttle: throttleOptions(flags) })
       if (!args.plan_file) await dropStashedPlan(ctx.config, plan.id)
       renderer.stop()
-      this.emit({ ok: true, ...result }, () =>
-        result.collections
+      // Like apply: with --json, progress events and the result are one JSON object per line.
+      if (this.wantsJson) process.stdout.write(`${JSON.stringify({ type: 'result', ok: true, ...result })}\n`)
+      else {
+        const lines = result.collections
           .filter((r) => r.ran.length > 0)
           .map((r) => `Cut over ${r.collection} to g${r.generation} (${r.rowsWritten} rows caught up). \`embedform rollback --collection ${r.collection}\` switches back.`)
-          .join('\n'),
-      )
+        process.stdout.write(`${lines.join('\n')}\n`)
+      }
     } finally {
       renderer.stop()
       await ctx.close()
     }
+  }
+
+  /** JSON-lines consumers read one object per line, errors included. */
+  protected override fail(err: EmbedformError): never {
+    if (!this.wantsJson) return super.fail(err)
+    process.stdout.write(`${JSON.stringify({ type: 'error', ok: false, error: err.toJSON() })}\n`)
+    process.exitCode = err.exitCode
+    return this.exit(err.exitCode)
   }
 }
