@@ -126,6 +126,12 @@ export class Throttle {
       this.rowsInWindow = 0
     }
     if (this.rate !== undefined && this.rate > 0) {
+      // Time the apply spent elsewhere (index build, verify, a previous pass) is no credit for a
+      // burst: more than a second of unused allowance starts a new window.
+      if (performance.now() - this.windowStart - (this.rowsInWindow / this.rate) * 1000 > 1000) {
+        this.windowStart = performance.now()
+        this.rowsInWindow = 0
+      }
       const due = ((this.rowsInWindow + rows) / this.rate) * 1000
       const wait = due - (performance.now() - this.windowStart)
       if (wait > 0) {
