@@ -4,11 +4,12 @@ import type { CollectionSample, SampleReport } from './sample-plan.js'
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
 const fixed = (x: number): string => x.toFixed(4)
+const approx = (seconds: number): string => (seconds < 1 ? '<1s' : `~${formatDuration(seconds)}`)
 
 /** One line per fact, shared by the text and the markdown rendering. */
 export function sampleFacts(s: CollectionSample): string[] {
   const out = [
-    `measured ${s.throughput.textsPerSecond.toFixed(0)} texts/s over ${s.throughput.texts} sampled rows → ${formatCount(s.eta.rows)} rows in ~${formatDuration(s.eta.seconds)}`,
+    `measured ${s.throughput.textsPerSecond.toFixed(0)} texts/s over ${s.throughput.texts} sampled rows → ${formatCount(s.eta.rows)} rows in ${approx(s.eta.seconds)}`,
     `tokens per text: p50 ${s.tokens.p50}, p95 ${s.tokens.p95}, max ${s.tokens.max}; ${pct(s.tokens.truncatedShare)} truncated by max_tokens ${s.tokens.maxTokens}`,
     `storage: ${formatBytes(s.storage.bytesPerRow)} per row × ${formatCount(s.storage.rows)} rows = +${formatBytes(s.storage.bytes)}`,
   ]
