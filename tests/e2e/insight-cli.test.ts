@@ -58,6 +58,8 @@ ${lint}`
 
 let dir: string
 const ROWS = 300
+/** Each test runs several CLI processes; on a loaded 2-core machine that takes minutes. */
+const TEST_TIMEOUT_MS = 400_000
 const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 240_000 })
 const useProfile = (profile: string, lint = '') => writeFileSync(join(dir, 'embedding.config.yaml'), config(profile, lint))
 
@@ -118,7 +120,7 @@ describe('plan --sample', () => {
     expect(await embeddingDump()).toBe(before)
     const state = await cli(['status', '--json'])
     expect(JSON.parse(state.stdout).collections[0].generations).toHaveLength(1)
-  })
+  }, TEST_TIMEOUT_MS)
 
   it('predicts that the gate fails for random weights, and their neighbours disagree', async () => {
     useProfile('random')
@@ -131,7 +133,7 @@ describe('plan --sample', () => {
     const text = await cli(['plan', '--sample', '100', '--no-measure'])
     expect(text.stdout).toMatch(/measured \d+ texts\/s over 100 sampled rows → 300 rows in (<1s|~\d)/)
     expect(text.stdout).toMatch(/neighbour overlap@10 with live g1: 0\.\d{4} over 100 rows/)
-  })
+  }, TEST_TIMEOUT_MS)
 
   it('renders a pull-request-ready markdown plan with samples, lint findings and rollback', async () => {
     useProfile('short')
@@ -143,12 +145,12 @@ describe('plan --sample', () => {
     expect(r.stdout).toContain('**Sampled (50 rows, nothing written):**')
     expect(r.stdout).toMatch(/- \*\*warning\*\* `max-tokens-truncates`: max_tokens 16 is below/)
     expect(r.stdout).toContain('`embedform rollback --collection docs --to g1`')
-  })
+  }, TEST_TIMEOUT_MS)
 
   it('refuses a sample of fewer than 2 rows as bad input', async () => {
     const r = await cli(['plan', '--sample', '1', '--no-measure'])
     expect(r.code).toBe(2)
-  })
+  }, TEST_TIMEOUT_MS)
 })
 
 describe('lint', () => {
@@ -178,7 +180,7 @@ describe('lint', () => {
 
     useProfile('starter', 'lint:\n  rules:\n    no-such-rule: error\n')
     expect((await cli(['lint'])).code).toBe(2)
-  })
+  }, TEST_TIMEOUT_MS)
 
   it('asks for sampled evidence before a large re-embedding, and --sample provides it', async () => {
     useProfile('passage', 'lint:\n  reembed_threshold: 100\n')
@@ -187,7 +189,7 @@ describe('lint', () => {
     const sampled = JSON.parse((await cli(['lint', '--sample', '50', '--json'])).stdout)
     expect(sampled.findings.map((f: { rule: string }) => f.rule)).not.toContain('unsampled-reembed')
     expect(sampled.samples.collections[0].sampled).toBe(50)
-  })
+  }, TEST_TIMEOUT_MS)
 })
 
 describe('status --attest and drift', () => {
@@ -215,7 +217,7 @@ describe('status --attest and drift', () => {
     const plan = await cli(['plan', '--detailed-exitcode', '--no-measure'])
     expect(plan.code).toBe(3)
     expect(plan.stdout).toContain('drift in collection docs: live g1 has 1 stale and 0 missing vectors')
-  })
+  }, TEST_TIMEOUT_MS)
 })
 
 describe('held cutover with shadow traffic', () => {
@@ -253,5 +255,5 @@ describe('held cutover with shadow traffic', () => {
     expect(attested.code, attested.stdout).toBe(0)
     expect(JSON.parse(attested.stdout).attestations[0]).toMatchObject({ generation: 2, fresh: ROWS })
     expect((await cli(['cutover'])).code).toBe(2)
-  })
+  }, TEST_TIMEOUT_MS)
 })
