@@ -138,7 +138,8 @@ async function sampleCollection(ctx: EngineContext, plan: CollectionPlan, opts: 
       throughput: { textsPerSecond, texts: texts.length, seconds },
       eta: { rows: total, seconds: encodeSeconds(total, textsPerSecond) ?? 0 },
       tokens,
-      storage: { bytesPerRow: per, rows: state.rows, bytes: per * state.rows },
+      // Switching back to a retained generation reuses its storage; only a new generation adds any.
+      storage: { bytesPerRow: per, rows: state.rows, bytes: plan.change === 'new-generation' ? per * state.rows : 0 },
       overlap,
       gate,
       notes,
