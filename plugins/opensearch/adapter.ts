@@ -15,6 +15,7 @@ import type {
   PendingOptions,
   PendingRow,
   Release,
+  SampledRow,
   SearchQuery,
   StoreAdapter,
   VectorRow,
@@ -30,6 +31,7 @@ import { knnAdvice, knnViolations, NEWEST_KNOWN, parseVersion, versionText, type
 import { describeKnn, generationMapping, knnFieldMapping, knnInput, osIndexSettingsHash, similarityFromScore, type SpaceType } from './mapping.js'
 import { checkSortableKey, fieldMapping, scanIndex } from './paging.js'
 import { preflight } from './preflight.js'
+import { sampleDocs } from './sample.js'
 import * as state from './state.js'
 import { documentText, textFields } from './text.js'
 
@@ -1036,6 +1038,12 @@ export class OpenSearchAdapter implements StoreAdapter {
    * Pure kNN scores are converted to the metric's similarity (see similarityFromScore); hybrid
    * scores are the raw sum.
    */
+  async sample(c: Collection, n: number, generation?: number): Promise<SampledRow[]> {
+    if (generation === undefined) return sampleDocs(this.http, c, this.requireSource(c, (await this.generations(c)).source), n)
+    const { g, source } = await this.requireGeneration(c, generation)
+    return sampleDocs(this.http, c, this.requireSource(c, source), n, g.index)
+  }
+
   async search(c: Collection, generation: number, q: SearchQuery): Promise<Hit[]> {
     const { g } = await this.requireGeneration(c, generation)
     await this.refreshOwn(g.index)

@@ -29,6 +29,7 @@ import type {
   PendingRow,
   Release,
   RowKey,
+  SampledRow,
   SearchQuery,
   StoreAdapter,
   VectorRow,
@@ -43,6 +44,8 @@ import { quoteIdent } from './identifiers.js'
 import * as failedRecord from './failed-items.js'
 import * as leases from './leases.js'
 import { retryOnLockTimeout } from './retry.js'
+import { sampleRows } from './sample.js'
+import { replicaLagMs } from './lag.js'
 import { dependentViews, recreateView } from './views.js'
 import { probePipeline } from './probe.js'
 import { compactUpdatedRows, restoreRowLayout } from './row-layout.js'
@@ -1010,6 +1013,15 @@ export class PgvectorAdapter implements StoreAdapter {
         (err) => listener.onLost(storeError('listen for changes', objectName(ref), err)),
       ),
     )
+  }
+
+  async sample(c: Collection, n: number, generation?: number): Promise<SampledRow[]> {
+    const ref = resolveTable(c)
+    return this.guard('sample', ref, async () => sampleRows(this.driver, ref, n, generation === undefined ? undefined : await this.requireGeneration(c, ref, generation)))
+  }
+
+  async replicaLagMs(c: Collection): Promise<number | null> {
+    return this.guard('replica lag', resolveTable(c), () => replicaLagMs(this.driver))
   }
 
   async readJournal(c: Collection): Promise<Journal | null> {

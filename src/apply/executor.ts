@@ -11,6 +11,7 @@ import { classify } from '../plan/classify.js'
 import type { Journal, LiveState, StoreAdapter } from '../store/adapter.js'
 import { openEncoders, type EncoderPool } from './encoders.js'
 import { throwIfAborted } from './retry.js'
+import { collectionThrottle, describeReason } from './throttle.js'
 import { runStep, type StepContext } from './steps.js'
 import type { ApplyOptions, ApplyResult, CollectionApplyResult } from './types.js'
 
@@ -99,11 +100,16 @@ async function applyCollection(
       opts,
       emit,
       stats,
+      throttle: collectionThrottle(adapter, collection, opts.throttle ?? {}, (reason) =>
+        emit({ type: 'log', level: reason ? 'warn' : 'info', message: `${new Date().toISOString()} ${collection.name}: ${reason ? `throttled: ${describeReason(reason)}` : 'running at full speed again'}` }),
+      ),
     }
     const ran: string[] = []
     const resumed: string[] = []
     const save = async (j: Journal): Promise<Journal> => {
-      const next = { ...j, stats: { ...stats }, updatedAt: new Date().toISOString() }
+      // `embedform pause`/`resume` write the control record while this apply runs: keep theirs.
+      const control = (await adapter.readJournal(collection))?.control
+      const next = { ...j, ...(control ? { control } : {}), stats: { ...stats }, updatedAt: new Date().toISOString() }
       await adapter.writeJournal(collection, next)
       return next
     }
@@ -114,7 +120,8 @@ async function applyCollection(
         continue
       }
       throwIfAborted(opts.signal)
-      const { failed: _previousFailure, ...rest } = journal
+      if (step.kind === 'cutover' && opts.hold) return await holdBeforeCutover(sc, journal, step.id, save, { ran, resumed, before })
+      const { failed: _previousFailure, held: _held, ...rest } = journal
       journal = await save({ ...rest, current: step.id })
       const started = Date.now()
       emit({ type: 'step-start', step: step.id, title: step.title, ...(step.estimate.rows === undefined ? {} : { total: step.estimate.rows }) })
@@ -142,6 +149,41 @@ async function applyCollection(
     }
   } finally {
     await release()
+  }
+}
+
+/**
+ * `apply --hold`: everything up to the cutover is done (verify and the gate passed). One more
+ * catch-up round leaves the candidate as fresh as the live generation, the journal records the
+ * hold, and the migration lock is released: `embedform shadow` compares both generations on real
+ * queries, `embedform cutover` switches. Running `apply --hold` again only catches up again.
+ */
+async function holdBeforeCutover(
+  sc: StepContext,
+  journal: Journal,
+  cutoverStep: string,
+  save: (j: Journal) => Promise<Journal>,
+  progress: { ran: string[]; resumed: string[]; before: { rowsWritten: number; catchUpPasses: number } },
+): Promise<CollectionApplyResult> {
+  const catchUpStep = sc.plan.steps.find((s) => s.kind === 'catch-up')
+  if (catchUpStep) await runStep(sc, catchUpStep)
+  const { current: _current, ...rest } = journal
+  await save({ ...rest, held: journal.held ?? { step: cutoverStep, since: new Date().toISOString() } })
+  sc.emit({
+    type: 'log',
+    level: 'info',
+    message: `holding before the cutover of ${sc.collection.name} to g${sc.plan.to.generation}: verified${sc.plan.profile.gate ? ' and gated' : ''}, caught up; \`embedform shadow --queries FILE\` compares it with the live generation, \`embedform cutover\` switches`,
+  })
+  return {
+    collection: sc.collection.name,
+    change: sc.plan.change,
+    generation: sc.plan.from?.generation ?? sc.plan.to.generation,
+    ran: progress.ran,
+    resumed: progress.resumed,
+    rowsWritten: (sc.stats.rowsWritten ?? 0) - progress.before.rowsWritten,
+    catchUpPasses: (sc.stats.catchUpPasses ?? 0) - progress.before.catchUpPasses,
+    ...(sc.gate ? { gate: sc.gate } : {}),
+    held: true,
   }
 }
 

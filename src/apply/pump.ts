@@ -28,6 +28,8 @@ export interface PumpArgs {
   /** Called after each successful write with the rows handed to the store so far in this pump (the token guard may still skip some). */
   onWritten?: (written: number) => void
   onRetry?: (attempt: number, err: unknown) => void
+  /** Waits before each write while the apply is paused, lagging or over its rate (src/apply/throttle.ts). */
+  throttle?: { beforeBatch(rows: number, signal?: AbortSignal): Promise<void> }
 }
 
 export interface PumpResult {
@@ -82,6 +84,7 @@ export async function pump(args: PumpArgs): Promise<PumpResult> {
   try {
     for await (const { items, vectors } of encoder.encodeStream<PendingRow>(pages, 'document')) {
       await settle()
+      await args.throttle?.beforeBatch(items.length, args.signal)
       throwIfAborted(args.signal)
       found += items.length
       inflight = write(

@@ -9,7 +9,7 @@ import type { Encoder } from '../encoder/types.js'
 import type { CollectionPlan, EngineContext, PlanStep } from '../plan/types.js'
 import type { GenerationSpec, GenerationState, StoreAdapter } from '../store/adapter.js'
 import { leasedBackfill } from '../workers/backfill.js'
-import { pump } from './pump.js'
+import { pump, type PumpArgs } from './pump.js'
 import { DEFAULT_MAX_HOLD_MS, switchGeneration } from './switch.js'
 import type { ApplyOptions, GateResult } from './types.js'
 
@@ -33,6 +33,7 @@ export interface StepContext {
   gate?: GateResult
   /** Rows per second of the last encode pass (read, encode, write), for sizing the cutover's hold. */
   rate?: number
+  throttle?: PumpArgs['throttle']
 }
 
 function bump(stats: Record<string, number>, key: string, by: number): void {
@@ -83,6 +84,7 @@ async function encodePass(sc: StepContext, step: PlanStep, phase: 'backfill' | '
     batchSize: sc.opts.batchSize ?? 1000,
     retryBaseMs: sc.opts.retryBaseMs ?? 500,
     ...(sc.opts.signal ? { signal: sc.opts.signal } : {}),
+    ...(sc.throttle ? { throttle: sc.throttle } : {}),
     onWritten: (done) => {
       // Counted per write, not per pass, so a journal written after a failure still tells how far it got.
       bump(sc.stats, 'rowsWritten', done - counted)

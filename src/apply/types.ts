@@ -6,6 +6,7 @@ import type { Collection, QualityGate } from '../core/types.js'
 import type { ChangeKind } from '../plan/types.js'
 import type { EngineContext } from '../plan/types.js'
 import type { FailedItem, Freshness, GenerationState, GenerationStatus, Journal, LockInfo, StoreAdapter } from '../store/adapter.js'
+import type { ThrottleOptions } from './throttle.js'
 
 export interface GateResult {
   passed: boolean
@@ -42,6 +43,10 @@ export interface ApplyOptions {
    * key-range leases in the store; this process is one of the workers.
    */
   workers?: { holder: string; ttlMs: number; rangeRows: number }
+  /** Stop before the cutover (after verify and the gate), caught up; `embedform cutover` completes it. */
+  hold?: boolean
+  /** Rate, replica-lag and load ceilings for encode passes; pause/resume work without any. */
+  throttle?: ThrottleOptions
 }
 
 export interface CollectionApplyResult {
@@ -56,6 +61,8 @@ export interface CollectionApplyResult {
   rowsWritten: number
   catchUpPasses: number
   gate?: GateResult
+  /** Stopped before the cutover by --hold. */
+  held?: boolean
 }
 
 export interface ApplyResult {

@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core'
 import type { ApplyResult } from '../apply/types.js'
 import { applyPlan } from '../apply/index.js'
+import { throttleFlags, throttleOptions } from '../apply/throttle-flags.js'
+import { checkAdoption } from '../attest/attest.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { canPrompt, confirm, needsAutoApprove } from '../cli/confirm.js'
 import { createEngineContext, dropStashedPlan, findInFlightApply, type InFlightApply, stashPlan } from '../cli/engine-context.js'
@@ -30,6 +32,8 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     '<%= config.bin %> plan -o plan.json && <%= config.bin %> apply plan.json',
     '<%= config.bin %> apply --auto-approve --batch-size 256 --json',
     '<%= config.bin %> apply --auto-approve --skip-gate',
+    '<%= config.bin %> apply --auto-approve --max-rate 500 --max-replica-lag 2000   # gentle on a busy primary',
+    '<%= config.bin %> apply --auto-approve --hold   # stop before the cutover; then `embedform shadow`, `embedform cutover`',
   ]
 
   static override args = {
@@ -46,6 +50,11 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     }),
     'lease-ms': Flags.integer({ description: 'With --workers: a dead worker\'s key range is taken over this long after its last renewal.', default: DEFAULT_LEASE_MS, min: 100 }),
     'range-rows': Flags.integer({ description: 'With --workers: rows per leased key range.', default: DEFAULT_RANGE_ROWS, min: 1 }),
+    hold: Flags.boolean({
+      description: 'Stop before the cutover, after verify and the quality gate, with the new generation caught up (the journal records the hold). `embedform shadow` compares it with the live one on real queries; `embedform cutover` switches.',
+      default: false,
+    }),
+    ...throttleFlags,
   }
 
   async run(): Promise<void> {
@@ -68,6 +77,10 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     try {
       const plan = fromFile ? await this.savedPlan(ctx, fromFile) : await this.resumeOrPlan(ctx, flags['auto-approve'], json)
       if (!plan) return
+      for (const cp of plan.collections) {
+        const c = ctx.config.collections[cp.collection]
+        if (c) await checkAdoption(ctx, c)
+      }
       // Stashed even when it came from a file: a stopped apply is then resumed by plain `embedform apply`.
       await stashPlan(ctx.config, plan)
       stashed = plan
@@ -81,9 +94,12 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
         signal: abort.signal,
         gate: gateRunner,
         ...(flags['batch-size'] ? { batchSize: flags['batch-size'] } : {}),
+        hold: flags.hold,
+        throttle: throttleOptions(flags),
       })
       if (abort.signal.aborted) throw this.interrupted(fromFile)
-      if (stashed) await dropStashedPlan(ctx.config, stashed.id)
+      // A held apply is still in flight: `embedform cutover` resumes it with this very plan.
+      if (stashed && !result.collections.some((c) => c.held)) await dropStashedPlan(ctx.config, stashed.id)
     } catch (err) {
       if (abort.signal.aborted) throw this.interrupted(fromFile, err)
       throw await this.stopped(ctx, stashed, err)
@@ -180,6 +196,7 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     const lines = result.collections.map((c) => {
       const resumed = c.resumed.length > 0 ? `, resumed after ${c.resumed.length} completed step(s)` : ''
       const gate = c.gate ? `, gate ${c.gate.metric} ${c.gate.candidate.toFixed(3)} vs ${c.gate.live.toFixed(3)}` : ''
+      if (c.held) return `  ${c.collection}: HELD before the cutover, g${c.generation} still live; ${c.rowsWritten} rows written${gate}. \`embedform shadow --queries FILE\` to compare, \`embedform cutover\` to switch`
       return `  ${c.collection}: g${c.generation} live (${c.change}), ${c.rowsWritten} rows written, ${c.catchUpPasses} catch-up pass(es)${resumed}${gate}`
     })
     process.stdout.write(`Apply complete in ${formatDuration(result.ms / 1000)}.\n${lines.join('\n')}\n`)

@@ -2,6 +2,9 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { createEngineContext } from '../cli/engine-context.js'
 import { ExitCode } from '../core/errors.js'
+import { planInsight, renderPlanInsight } from '../insight/plan-insight.js'
+import { renderPlanMarkdown } from '../insight/markdown.js'
+import { lintProject } from '../lint/run.js'
 import { makePlan, planHasChanges, renderPlan, writePlanFile } from '../plan/index.js'
 
 export default class Plan extends BaseCommand {
@@ -15,12 +18,14 @@ Reads live state from the stores (never from a local file), and checks that appl
     '<%= config.bin %> plan --collection docs --no-measure',
     '<%= config.bin %> plan --detailed-exitcode   # exit 3 when there are changes, 0 when none',
     '<%= config.bin %> plan --json',
+    '<%= config.bin %> plan --sample 500   # encode 500 random rows: speed, tokens, quality preview; writes nothing',
+    '<%= config.bin %> plan --sample 500 --format markdown > plan.md   # for a pull request',
   ]
 
   static override flags = {
     out: Flags.string({ char: 'o', description: 'Save the plan as JSON to this file (for `embedform apply FILE`).' }),
     'detailed-exitcode': Flags.boolean({
-      description: 'Exit 3 when the plan has changes, 0 when it has none (like terraform plan -detailed-exitcode).',
+      description: 'Exit 3 when the plan has changes or a live generation drifted (stale or missing vectors), 0 when neither (like terraform plan -detailed-exitcode).',
       default: false,
     }),
     collection: Flags.string({ description: 'Plan only this collection (repeatable).', multiple: true }),
@@ -29,6 +34,11 @@ Reads live state from the stores (never from a local file), and checks that appl
       default: true,
       allowNo: true,
     }),
+    sample: Flags.integer({
+      description: 'Encode N rows drawn at random with the candidate profile (nothing is written): measured texts/s and ETA, token statistics, storage, neighbour overlap with the live generation, and the gate metric on the sample.',
+      min: 2,
+    }),
+    format: Flags.string({ description: 'Human output format: text, or markdown for a pull request.', options: ['text', 'markdown'], default: 'text' }),
   }
 
   async run(): Promise<void> {
@@ -41,8 +51,14 @@ Reads live state from the stores (never from a local file), and checks that appl
         measure: flags.measure,
       })
       if (flags.out) await writePlanFile(flags.out, plan)
-      this.emit(plan, () => renderPlan(plan) + (flags.out ? `\nSaved the plan to ${flags.out}. Run \`embedform apply ${flags.out}\` to execute exactly this plan.\n` : ''))
-      changed = planHasChanges(plan)
+      const insight = await planInsight(ctx, plan, flags.sample !== undefined ? { sample: flags.sample } : {})
+      const lint = flags.format === 'markdown' && !this.wantsJson ? (await lintProject(ctx, { plan, ...(insight.samples ? { samples: insight.samples } : {}) })).findings : undefined
+      const human = () =>
+        flags.format === 'markdown'
+          ? renderPlanMarkdown(plan, { ...insight, ...(lint ? { lint } : {}) })
+          : renderPlan(plan) + renderPlanInsight(insight) + (flags.out ? `\nSaved the plan to ${flags.out}. Run \`embedform apply ${flags.out}\` to execute exactly this plan.\n` : '')
+      this.emit({ ...plan, drift: insight.drift, ...(insight.samples ? { samples: insight.samples } : {}) }, human)
+      changed = planHasChanges(plan) || insight.drift.length > 0
     } finally {
       await ctx.close()
     }

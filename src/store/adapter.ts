@@ -66,6 +66,15 @@ export interface LockInfo {
   since: string
 }
 
+/** What an operator asked of a running apply (`embedform pause` / `resume`); read between batches. */
+export interface ThrottleControl {
+  paused: boolean
+  /** Rows per second, replacing --max-rate of the running apply. */
+  maxRate?: number
+  at: string
+  by: string
+}
+
 /** Engine-owned progress record; adapters persist it verbatim inside the store. */
 export interface Journal {
   planId: string
@@ -80,6 +89,10 @@ export interface Journal {
   stats: Record<string, number>
   /** Why the last run stopped (e.g. code E_GATE_FAILED at the quality-gate step); cleared when a step completes. */
   failed?: { step: string; code: string; message: string }
+  /** Set by `embedform pause` / `resume` while the apply runs. */
+  control?: ThrottleControl
+  /** Set when `apply --hold` stopped before the cutover: the candidate is verified and gated, waiting for `embedform cutover`. */
+  held?: { step: string; since: string }
 }
 
 export interface LiveState {
@@ -288,6 +301,19 @@ export interface VerifyReport {
   problems: string[]
 }
 
+/** One row drawn at random by `sample()`. */
+export interface SampledRow {
+  key: RowKey
+  text: string
+  /** With a generation asked for: its stored vector for the row, null when it has none. */
+  vector?: Float32Array | null
+  /**
+   * With a generation asked for: what the freshness record says of that vector (fresh: made from
+   * the row's current text; stale: text changed since; unverified: no record, e.g. adopted).
+   */
+  record?: 'fresh' | 'stale' | 'missing' | 'unverified'
+}
+
 export interface SearchQuery {
   vector: Float32Array
   k: number
@@ -463,6 +489,14 @@ export interface StoreAdapter {
   claimSlices?(c: Collection, generation: number, slices: { from: number; limit: number; max: number }, opts: LeaseOptions): Promise<number[]>
   renewSlices?(c: Collection, generation: number, ids: number[], opts: LeaseOptions): Promise<number[]>
   releaseSlices?(c: Collection, generation: number, ids: number[], opts: LeaseOptions): Promise<number[]>
+  /**
+   * Up to `n` rows drawn at random with their current text and, when `generation` is given, that
+   * generation's stored vector and freshness record. Read-only; used by `plan --sample` and
+   * `status --attest`.
+   */
+  sample?(c: Collection, n: number, generation?: number): Promise<SampledRow[]>
+  /** How far the store's replicas lag in replaying writes (ms), for `--max-replica-lag`; null without replicas. Read-only. */
+  replicaLagMs?(c: Collection): Promise<number | null>
   readJournal(c: Collection): Promise<Journal | null>
   writeJournal(c: Collection, j: Journal | null): Promise<void>
   close(): Promise<void>

@@ -28,6 +28,7 @@ import type {
   PendingRow,
   Release,
   RowKey,
+  SampledRow,
   SearchQuery,
   StoreAdapter,
   VectorRow,
@@ -485,6 +486,23 @@ export class MemoryAdapter implements StoreAdapter {
       scored.push({ key, score: dot, text })
     }
     return scored.sort((a, b) => b.score - a.score).slice(0, q.k)
+  }
+
+  async sample(c: Collection, n: number, generation?: number): Promise<SampledRow[]> {
+    const mc = this.mc(c.target)
+    const gen = generation === undefined ? undefined : this.gen(c, generation)
+    const keys = [...mc.rows.keys()]
+    for (let i = keys.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1))
+      ;[keys[i], keys[j]] = [keys[j]!, keys[i]!]
+    }
+    return keys.slice(0, n).map((key) => {
+      const text = mc.rows.get(key)!
+      if (!gen) return { key, text }
+      const v = gen.vectors.get(key)
+      const record = !v ? 'missing' : v.token === null ? 'unverified' : v.token === tokenOf(text) ? 'fresh' : 'stale'
+      return { key, text, vector: v ? v.vector : null, record }
+    })
   }
 
   async readJournal(c: Collection): Promise<Journal | null> {
