@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core'
+import { throttleFlags, throttleOptions } from '../apply/throttle-flags.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { createEngineContext, migrationHolder, pickCollection } from '../cli/engine-context.js'
 import { createProgressRenderer, formatDuration, progressMode } from '../cli/progress.js'
@@ -36,6 +37,7 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
     'poll-ms': Flags.integer({ description: 'With --watch, on stores that cannot push changes (OpenSearch): how often to look.', default: 1_000, min: 10 }),
     'lease-ms': Flags.integer({ description: 'With --watch on PostgreSQL: a queue slice a dead watcher held is taken over this long after its last renewal.', default: 30_000, min: 100 }),
     'row-attempts': Flags.integer({ description: 'Encode attempts of a failing row in one sync run (a --watch retries for as long as it runs).', default: 3, min: 1 }),
+    ...throttleFlags,
     'detailed-exitcode': Flags.boolean({ description: 'Exit 3 when sync found stale or missing rows (and embedded them), 0 when everything was fresh.', default: false }),
   }
 
@@ -52,7 +54,7 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
-    const common = { allGenerations: flags['all-generations'], batchSize: flags['batch-size'], rowAttempts: flags['row-attempts'], signal: abort.signal }
+    const common = { allGenerations: flags['all-generations'], batchSize: flags['batch-size'], rowAttempts: flags['row-attempts'], signal: abort.signal, throttle: throttleOptions(flags) }
     try {
       const collection = pickCollection(ctx.config, args.collection)
       if (flags.watch) {

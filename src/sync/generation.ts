@@ -6,7 +6,8 @@
 import type { ProgressEvent } from '../core/events.js'
 import type { Collection } from '../core/types.js'
 import type { Encoder } from '../encoder/types.js'
-import { pump } from '../apply/pump.js'
+import { pump, type PumpArgs } from '../apply/pump.js'
+import { collectionThrottle, describeReason, type ThrottleOptions } from '../apply/throttle.js'
 import type { PendingOptions, StoreAdapter } from '../store/adapter.js'
 import type { FailedRows } from './failures.js'
 
@@ -24,6 +25,18 @@ export interface GenerationPassArgs {
   total?: number
   /** catchup of some slices of the queue (watchers sharing it). */
   slices?: PendingOptions['slices']
+  throttle?: PumpArgs['throttle']
+}
+
+/**
+ * Sync's throttle: the same ceilings as apply's, but no pause record (that belongs to an apply in
+ * flight); when it waits, the progress says why.
+ */
+export function syncThrottle(adapter: StoreAdapter, c: Collection, opts: ThrottleOptions | undefined, emit: (e: ProgressEvent) => void): PumpArgs['throttle'] {
+  if (!opts?.limits || Object.keys(opts.limits).length === 0) return undefined
+  return collectionThrottle(adapter, c, { ...opts, probes: { control: async () => undefined, ...opts.probes } }, (reason) =>
+    emit({ type: 'log', level: 'info', message: reason ? `sync of ${c.name} throttled: ${describeReason(reason)}` : `sync of ${c.name} no longer throttled` }),
+  )
 }
 
 /** One pass over the generation's pending rows in `phase`; returns the rows it embedded. */
@@ -35,6 +48,7 @@ export async function syncPass(args: GenerationPassArgs, phase: PendingOptions['
     encoder: args.failures.isolating(args.encoder, args.generation),
     phase,
     ...(args.slices ? { slices: args.slices } : {}),
+    ...(args.throttle ? { throttle: args.throttle } : {}),
     batchSize: args.batchSize,
     // The generation may be live: sync is the one writer allowed to write the column readers use.
     writeOptions: { live: true },

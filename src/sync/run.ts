@@ -13,7 +13,7 @@ import { MAX_CATCHUP_PASSES } from '../apply/steps.js'
 import { sleep, throwIfAborted } from '../apply/retry.js'
 import { GenerationEncoders } from './encoders.js'
 import { FailedRows } from './failures.js'
-import { syncPass } from './generation.js'
+import { syncPass, syncThrottle } from './generation.js'
 import type { GenerationSync, SyncOptions, SyncResult } from './types.js'
 
 export const DEFAULT_ROW_ATTEMPTS = 3
@@ -100,6 +100,7 @@ async function syncGeneration(adapter: StoreAdapter, c: Collection, g: Generatio
     step,
     total,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    throttle: syncThrottle(adapter, c, opts.throttle, emit),
   }
   let embedded = 0
   let passes = 0

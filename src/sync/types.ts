@@ -1,3 +1,4 @@
+import type { ThrottleOptions } from '../apply/throttle.js'
 import type { FailedItem, Freshness, GenerationStatus } from '../store/adapter.js'
 
 /** A row the encoder could not embed: kept out of the way of the rest and retried with backoff. */
@@ -36,6 +37,8 @@ export interface SyncOptions {
   retryBaseMs?: number
   maxRetryMs?: number
   signal?: AbortSignal
+  /** Rate, replica-lag and load ceilings for the writes (`--max-rate` and friends). */
+  throttle?: ThrottleOptions
 }
 
 export interface WatchOptions extends SyncOptions {

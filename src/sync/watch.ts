@@ -18,7 +18,7 @@ import type { ChangeSubscription, QueueSlices, StoreAdapter } from '../store/ada
 import { sleep } from '../apply/retry.js'
 import { GenerationEncoders } from './encoders.js'
 import { FailedRows } from './failures.js'
-import { syncPass } from './generation.js'
+import { syncPass, syncThrottle } from './generation.js'
 import { collectionOf, DEFAULT_MAX_RETRY_MS, DEFAULT_RETRY_BASE_MS, syncTargets } from './run.js'
 import type { WatchOptions, WatchPass } from './types.js'
 import { Wakeup } from './wakeup.js'
@@ -162,6 +162,7 @@ export async function watch(ctx: EngineContext, collectionName: string, opts: Wa
         emit: ctx.onEvent ?? (() => undefined),
         step: `${col.name}/g${g.id}/watch`,
         signal: opts.signal,
+        throttle: syncThrottle(adapter, col, opts.throttle, ctx.onEvent ?? (() => undefined)),
       }
       let embedded = reason === 'start' || reason === 'sweep' ? await syncPass(args, 'backfill') : 0
       embedded += await queuePasses(adapter, col, g.id, (slices) => syncPass({ ...args, ...(slices ? { slices } : {}) }, 'catchup'))

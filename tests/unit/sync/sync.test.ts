@@ -33,6 +33,20 @@ describe('sync', () => {
     expect(again.generations[0]!.embedded).toBe(0)
   })
 
+  it('waits while the load is over --max-load and says why, then embeds', async () => {
+    const w = await liveWorld()
+    w.adapter.upsertRow('docs', 3, 'row three, edited after the cutover')
+    const logs: string[] = []
+    w.ctx.onEvent = (e) => {
+      if (e.type === 'log') logs.push(e.message)
+    }
+    let load = 9
+    setTimeout(() => (load = 0.5), 150)
+    const res = await sync(w.ctx, 'docs', { throttle: { limits: { maxLoad: 2 }, probes: { load: () => load }, pollMs: 20 } })
+    expect(res.generations[0]!.embedded).toBe(1)
+    expect(logs.join('\n')).toMatch(/sync of docs throttled: .*load/)
+  })
+
   it('refuses a collection with no live generation, saying how to make one', async () => {
     const w = memoryWorld({ profiles: [testProfile('speed')], collections: [docs] })
     w.adapter.seed('docs', rows(3))
