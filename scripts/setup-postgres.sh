@@ -25,16 +25,28 @@ say() { echo "setup-postgres: $*" >&2; }
 [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages and manages the PostgreSQL cluster)"
 command -v pg_lsclusters >/dev/null || die "postgresql-common is not installed (apt-get install postgresql-$PG_MAJOR)"
 
+# The Debian mirror this machine already uses (deb822 .sources or one-line sources.list), never a
+# host written here: the first URI of a `deb` source whose path ends in /debian.
+debian_mirror() {
+  local uri
+  uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
+  if [ -z "$uri" ]; then
+    uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:\/\/.*\/debian\/?$/) { print $i; exit } }')
+  fi
+  [ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}: add one (deb <mirror>/debian bookworm main) and run again"
+  echo "${uri%/}"
+}
+
 install_pgvector() {
   mkdir -p "$WORK_DIR/lists/partial"
   local sources="$WORK_DIR/trixie-src.list"
-  echo "deb-src http://deb.debian.org/debian trixie main" >"$sources"
+  echo "deb-src $(debian_mirror) trixie main" >"$sources"
   # Sandbox user root: the work dir is not readable by _apt, which only costs a warning.
   local opts=(-o "Dir::Etc::sourcelist=$sources" -o "Dir::Etc::sourceparts=/dev/null" -o "Dir::State::Lists=$WORK_DIR/lists" -o "APT::Sandbox::User=root")
 
   if ! ls -d "$WORK_DIR"/pgvector-*/ >/dev/null 2>&1; then
     say "fetching pgvector source package from Debian trixie"
-    apt-get "${opts[@]}" -qq update >/dev/null || die "apt-get update of the private trixie deb-src list failed (is deb.debian.org reachable?)"
+    apt-get "${opts[@]}" -qq update >/dev/null || die "apt-get update of the private trixie deb-src list failed (is the Debian mirror $(debian_mirror) reachable?)"
     (cd "$WORK_DIR" && apt-get "${opts[@]}" -qq source --download-only pgvector >/dev/null) ||
       die "apt-get source pgvector failed"
     (cd "$WORK_DIR" && dpkg-source -x --no-check pgvector_*.dsc >/dev/null) || die "unpacking the pgvector source package failed"
