@@ -53,6 +53,11 @@ function plannedSpec(id: number, fp: string, p: Profile): GenerationSpec {
   return { id, profile: p.name, fingerprint: fp, model: p.model.source, dimensions: p.dimensions, storage: p.index.storage, index: p.index, normalized: p.normalize, profileSnapshot: p }
 }
 
+/** Whether the plan writes vectors at all (a cutover to an up-to-date retained generation does not). */
+function encodesRows(steps: { kind: string; estimate: { rows?: number } }[]): boolean {
+  return steps.some((s) => (s.kind === 'backfill' || s.kind === 'catch-up') && (s.estimate.rows ?? 0) > 0)
+}
+
 function refOf(g: { id: number; profile: string | null; fingerprint: string | null; dimensions: number; model: string | null }, fp: string | null): GenerationRef {
   return { generation: g.id, profile: g.profile, fingerprint: fp, dimensions: g.dimensions, model: g.model }
 }
@@ -129,7 +134,7 @@ export async function makePlan(ctx: EngineContext, opts: { collections?: string[
       steps,
       liveVersion: state.version,
       profile,
-      warnings: [...inFlightWarnings(state), ...adoption.map((line) => `adoption of ${state.adoptable}: ${line}`), ...cls.warnings, ...preflightWarnings, ...(throughput?.warning ? [throughput.warning] : [])],
+      warnings: [...inFlightWarnings(state), ...adoption.map((line) => `adoption of ${state.adoptable}: ${line}`), ...cls.warnings, ...preflightWarnings, ...(throughput?.warning && encodesRows(steps) ? [throughput.warning] : [])],
       ...(throughput ? { throughput: { textsPerSecond: throughput.textsPerSecond, source: throughput.source, ...(throughput.basis ? { basis: throughput.basis } : {}) } } : {}),
     })
   }
