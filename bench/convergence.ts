@@ -29,13 +29,15 @@ import { mismatchedVectors, seedDocs, spamPassages, type StoredRow } from '../te
 
 const RATES = (process.env.BENCH_RATES ?? '100,250,500,1000').split(',').map(Number)
 const ROWS = Number(process.env.BENCH_ROWS ?? 5000)
-const WRITERS = 8
+const WRITERS = Number(process.env.BENCH_WRITERS ?? 32)
 
 async function apply(dir: string) {
   const config = await loadConfig({ configPath: join(dir, 'embedding.config.yaml') })
   const stats: Record<string, number> = {}
   const onEvent = (e: ProgressEvent) => {
     if (e.type === 'step-end') Object.assign(stats, e.detail ?? {})
+    // Progress of the apply under load goes to stderr, so a slow run shows where it is.
+    if (e.type === 'log' || e.type === 'step-start') process.stderr.write(`${JSON.stringify(e)}\n`)
   }
   const ctx = engineContextFor(config, { onEvent })
   try {
