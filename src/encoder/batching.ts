@@ -35,8 +35,8 @@ export interface PaddedBatch {
 
 /**
  * Input buffers sized for the largest batch seen so far and reused across batches, so steady-state
- * encoding allocates no input memory. Two instances alternate: one is being filled while the
- * session reads the other.
+ * encoding allocates no input memory. One instance belongs to one call at a time (see BufferPool):
+ * a session may still be reading it, so it must never be refilled by another caller.
  */
 export class BatchBuffers {
   private ids = new BigInt64Array(0)
@@ -72,5 +72,27 @@ export class BatchBuffers {
       this.lens[b] = r.ids.length
     })
     return { batch, seqLen, inputIds: ids, attentionMask: mask, tokenTypeIds: types, lengths: this.lens.subarray(0, batch) }
+  }
+}
+
+/**
+ * Free BatchBuffers shared by the calls of one encoder. A call takes what it needs for its whole
+ * run and gives them back when its last session.run has returned, so concurrent calls never share
+ * a buffer, while one caller at a time reuses the same memory and allocates nothing.
+ */
+export class BufferPool {
+  private readonly free: BatchBuffers[] = []
+
+  acquire(): BatchBuffers {
+    return this.free.pop() ?? new BatchBuffers()
+  }
+
+  release(...buffers: BatchBuffers[]): void {
+    this.free.push(...buffers)
+  }
+
+  /** Buffers currently idle in the pool (for tests and metrics). */
+  get idle(): number {
+    return this.free.length
   }
 }

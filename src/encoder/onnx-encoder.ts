@@ -1,6 +1,6 @@
 import { inputError } from '../core/errors.js'
 import type { Profile } from '../core/types.js'
-import { BatchBuffers, planBatches, restoreOrder } from './batching.js'
+import { BufferPool, type BatchBuffers, planBatches, restoreOrder } from './batching.js'
 import type { ModelRunner, RunOutput } from './model-runner.js'
 import { finishVectors, pool } from './pooling.js'
 import type { Tokens, TextTokenizer } from './text-tokenizer.js'
@@ -13,7 +13,7 @@ export const EMBEDDING_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'sent
 export class OnnxEncoder implements Encoder {
   readonly provider: string
   readonly dimensions: number
-  private readonly buffers = [new BatchBuffers(), new BatchBuffers()]
+  private readonly buffers = new BufferPool()
 
   constructor(
     private readonly runner: ModelRunner,
@@ -74,25 +74,35 @@ export class OnnxEncoder implements Encoder {
   }
 
   /**
-   * Runs sub-batches of `batchSize` similar-length texts. Buffers alternate so batch j+1 is padded
-   * while batch j runs, and batch j is pooled after batch j+1 has started.
+   * Runs sub-batches of `batchSize` similar-length texts. This call's two buffers alternate so batch
+   * j+1 is padded while batch j runs, and batch j is pooled after batch j+1 has started. The buffers
+   * are this call's alone until it returns: concurrent calls each take their own pair from the pool.
    */
   private async runTokenized(tokens: Tokens[], finish: boolean): Promise<Float32Array[]> {
     const plan = planBatches(
       tokens.map((t) => t.ids.length),
       Math.max(1, this.profile.batchSize),
     )
-    const results: Float32Array[][] = []
-    const fill = (j: number) => (this.buffers[j % 2] as BatchBuffers).fill((plan[j] ?? []).map((i) => tokens[i] as Tokens), this.tokenizer.padId)
     if (plan.length === 0) return []
+    const pair: BatchBuffers[] = plan.length > 1 ? [this.buffers.acquire(), this.buffers.acquire()] : [this.buffers.acquire()]
+    const fill = (j: number) => (pair[j % pair.length] as BatchBuffers).fill((plan[j] ?? []).map((i) => tokens[i] as Tokens), this.tokenizer.padId)
+    const results: Float32Array[][] = []
     let current = fill(0)
     let running = this.runner.run(current)
-    for (let j = 0; j < plan.length; j++) {
-      const next = j + 1 < plan.length ? fill(j + 1) : undefined
-      const output = await running
-      if (next) running = this.runner.run(next)
-      results.push(this.poolOutput(output, current.lengths, finish))
-      if (next) current = next
+    try {
+      for (let j = 0; j < plan.length; j++) {
+        const next = j + 1 < plan.length ? fill(j + 1) : undefined
+        const output = await running
+        if (next) running = this.runner.run(next)
+        results.push(this.poolOutput(output, current.lengths, finish))
+        if (next) current = next
+      }
+    } finally {
+      // After a failure a run may still be reading its buffer: give the buffers back once it settles.
+      void running.then(
+        () => this.buffers.release(...pair),
+        () => this.buffers.release(...pair),
+      )
     }
     return restoreOrder(plan, results, tokens.length)
   }

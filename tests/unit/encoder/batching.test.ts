@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BatchBuffers, planBatches, restoreOrder } from '../../../src/encoder/batching.js'
+import { BatchBuffers, BufferPool, planBatches, restoreOrder } from '../../../src/encoder/batching.js'
 
 describe('planBatches / restoreOrder', () => {
   it('groups texts of similar length and restores the original order', () => {
@@ -45,5 +45,20 @@ describe('BatchBuffers', () => {
     expect(second.inputIds.buffer).toBe(first.inputIds.buffer)
     expect([...second.inputIds]).toEqual([1n, 0n, 2n, 3n])
     expect([...second.attentionMask]).toEqual([1n, 0n, 1n, 1n])
+  })
+})
+
+describe('BufferPool', () => {
+  it('hands concurrent holders distinct buffers and reuses released ones', () => {
+    const pool = new BufferPool()
+    const a = pool.acquire()
+    const b = pool.acquire()
+    expect(a).not.toBe(b)
+    pool.release(a, b)
+    expect(pool.idle).toBe(2)
+    const again = [pool.acquire(), pool.acquire()]
+    expect(again).toContain(a)
+    expect(again).toContain(b)
+    expect(pool.idle).toBe(0)
   })
 })
