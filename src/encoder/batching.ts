@@ -1,14 +1,53 @@
 import type { Tokens } from './text-tokenizer.js'
 
 /**
- * Indices of the texts in each batch: sorted by token length so a batch pads only to its own
- * longest text (dynamic padding). The caller puts results back with `restoreOrder`.
+ * How texts are grouped into session.run calls: at most `maxBatch` texts, and at most `tokenBudget`
+ * padded tokens (texts × the longest text of the batch), like text-embeddings-inference's
+ * max-batch-tokens. A text longer than the budget still gets a batch of its own.
  */
-export function planBatches(lengths: readonly number[], batchSize: number): number[][] {
+export interface BatchLimits {
+  maxBatch: number
+  tokenBudget: number
+}
+
+/**
+ * Indices of the texts in each batch: sorted by token length so a batch pads only to its own
+ * longest text (dynamic padding), then cut by count and token budget. Short texts share large
+ * batches; long ones get small batches whose attention matrices stay cache-sized. The caller puts
+ * results back with `restoreOrder`.
+ */
+export function planBatches(lengths: readonly number[], limits: BatchLimits): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => (lengths[a] ?? 0) - (lengths[b] ?? 0) || a - b)
+  const maxBatch = Math.max(1, limits.maxBatch)
   const batches: number[][] = []
-  for (let i = 0; i < order.length; i += batchSize) batches.push(order.slice(i, i + batchSize))
+  let current: number[] = []
+  for (const i of order) {
+    // Ascending order: the text being added is the longest, so it sets the padded width.
+    const padded = (current.length + 1) * (lengths[i] ?? 0)
+    if (current.length > 0 && (current.length >= maxBatch || padded > limits.tokenBudget)) {
+      batches.push(current)
+      current = []
+    }
+    current.push(i)
+  }
+  if (current.length > 0) batches.push(current)
   return batches
+}
+
+/** Real and padded tokens of a plan: waste = 1 − real / padded. */
+export function paddingOf(lengths: readonly number[], plan: readonly number[][]): { realTokens: number; paddedTokens: number } {
+  let realTokens = 0
+  let paddedTokens = 0
+  for (const batch of plan) {
+    let longest = 0
+    for (const i of batch) {
+      const n = lengths[i] ?? 0
+      realTokens += n
+      longest = Math.max(longest, n)
+    }
+    paddedTokens += longest * batch.length
+  }
+  return { realTokens, paddedTokens }
 }
 
 /** Puts per-batch results back at the original positions of their inputs. */

@@ -12,7 +12,7 @@ export { resolveModel, sha256File, type ResolvedModel, type ResolveOptions } fro
 export { fetchHfFile, isOffline } from './hf-download.js'
 export { formatHfSource, hfCacheDir, hfFileUrl, isHfSource, parseHfSource, type HfRef } from './hf-source.js'
 export { cosine, l2Normalize, pool, truncateDimensions } from './pooling.js'
-export { defaultThreads, CUDA_INSTALL_HINT } from './providers.js'
+export { defaultThreads, CUDA_INSTALL_HINT, DEFAULT_TUNING, type SessionTuning } from './providers.js'
 export { OnnxEncoder } from './onnx-encoder.js'
 export { OnnxReranker } from './onnx-reranker.js'
 export type { Encoder, EncoderOptions, Reranker, RerankResult, TextKind } from './types.js'
@@ -24,8 +24,9 @@ export type { Encoder, EncoderOptions, Reranker, RerankResult, TextKind } from '
 export async function openEncoder(profile: Profile, opts: EncoderOptions = {}): Promise<OnnxEncoder> {
   const model = await resolveModel(profile.model, { offline: opts.offline, log: opts.log, onDownload: opts.onDownload, profileFile: profile.file })
   const tokenizer = await TextTokenizer.load(model.tokenizerPath, model.tokenizerConfigPath)
-  const { session, provider } = await openSession(model.onnxPath, { device: profile.device, threads: profile.threads, log: opts.log, profileFile: profile.file })
-  const encoder = new OnnxEncoder(new ModelRunner(session, EMBEDDING_OUTPUTS, model.onnxPath), tokenizer, profile, provider)
+  const { session, provider } = await openSession(model.onnxPath, { device: profile.device, threads: profile.threads, log: opts.log, profileFile: profile.file, tuning: opts.tuning })
+  const runner = new ModelRunner(session, EMBEDDING_OUTPUTS, model.onnxPath)
+  const encoder = new OnnxEncoder(runner, tokenizer, profile, provider, opts.tokenBudget)
   try {
     await encoder.checkDimensions()
   } catch (e) {
