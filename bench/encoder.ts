@@ -11,10 +11,67 @@
  *   BENCH_TEXTS=200 BENCH_ROUNDS=2 BENCH_VARIANTS=embedform-fp32,embedform-int8 npx vite-node bench/encoder.ts
  *   BENCH_DEVICE=cuda npx vite-node bench/encoder.ts      # on a machine with the CUDA provider
  *   BENCH_MODE=session-options BENCH_QUANTIZE=int8 npx vite-node bench/encoder.ts   # each InferenceSession option vs the defaults
+ *   BENCH_MODE=quality npx vite-node bench/encoder.ts     # int8 vs fp32: cosine and retrieval metrics per builtin model
  */
-import { availableParallelism } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Device, Profile } from '../src/core/types.js'
+import { scoreRankings } from '../src/eval/evaluate.js'
+import { readQrels, readQueries } from '../src/eval/formats.js'
 import { compareEncoders, compareSessionOptions, parseVariants, runBenchWorkerIfAsked } from '../src/encoder/bench/index.js'
+import { cosine, openEncoder } from '../src/encoder/index.js'
+import { buildRetrievalSet } from '../tests/helpers/retrieval-set.js'
+
+const QUALITY_MODELS: Record<string, Pick<Profile, 'dimensions' | 'pooling'>> = {
+  starter: { dimensions: 100, pooling: 'mean' },
+  'bert-tiny': { dimensions: 32, pooling: 'mean' },
+  'bge-small-shape': { dimensions: 384, pooling: 'cls' },
+}
+
+/**
+ * The quality cost of int8: cosine of int8 to fp32 vectors over the corpus, and NDCG/Recall/MRR@10
+ * of exact (brute-force) search on the built-in retrieval set (SpamAssassin subject → its body),
+ * fp32 vs int8 — the same metrics `embedform eval` reports, without the store in between.
+ */
+async function quality(base: Profile, models: string[]): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'embedform-quality-'))
+  try {
+    const set = buildRetrievalSet(dir, { queries: Number(process.env.BENCH_QUERIES ?? 300), distractors: 300 })
+    const queries = await readQueries(set.queriesFile)
+    const qrels = await readQrels(set.qrelsFile)
+    const docs = set.corpus.map((r) => `${r.title}\n${r.body}`)
+    const out: Record<string, unknown> = {}
+    for (const name of models) {
+      const shape = QUALITY_MODELS[name] ?? { dimensions: base.dimensions, pooling: base.pooling }
+      const fp32: Profile = { ...base, ...shape, name, model: { source: `builtin:${name}` } }
+      const result: Record<string, unknown> = {}
+      const vectors: Float32Array[][] = []
+      for (const profile of [fp32, { ...fp32, model: { ...fp32.model, quantize: 'int8' as const } }]) {
+        const encoder = await openEncoder(profile)
+        const d = await encoder.encode(docs, 'document')
+        const q = await encoder.encode(queries.map((x) => x.text), 'query')
+        await encoder.close()
+        vectors.push(d)
+        const rankings = new Map(
+          queries.map((query, i) => {
+            const scored = d.map((v, j) => [cosine(q[i] as Float32Array, v), j] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1])
+            return [query.id, scored.slice(0, 10).map(([, j]) => String(set.corpus[j]?.id))]
+          }),
+        )
+        const metrics: Record<string, number> = {}
+        for (const metric of ['ndcg', 'recall', 'mrr'] as const) metrics[`${metric}@10`] = Number(scoreRankings({ name: metric, k: 10 }, rankings, { qrels }).value.toFixed(4))
+        result[profile.model.quantize ?? 'fp32'] = metrics
+      }
+      const sims = (vectors[0] ?? []).map((v, i) => cosine(v, vectors[1]?.[i] as Float32Array)).sort((a, b) => a - b)
+      result.cosineInt8VsFp32 = { min: Number((sims[0] ?? 0).toFixed(6)), median: Number((sims[Math.floor(sims.length / 2)] ?? 0).toFixed(6)), texts: sims.length }
+      out[name] = result
+    }
+    return { queries: queries.length, documents: docs.length, models: out }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
 
 if (!(await runBenchWorkerIfAsked())) {
   const profile: Profile = {
@@ -40,7 +97,9 @@ if (!(await runBenchWorkerIfAsked())) {
   const words = Number(process.env.BENCH_WORDS ?? 200)
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
   const report =
-    process.env.BENCH_MODE === 'session-options'
+    process.env.BENCH_MODE === 'quality'
+      ? await quality(profile, (process.env.BENCH_MODELS ?? Object.keys(QUALITY_MODELS).join(',')).split(','))
+      : process.env.BENCH_MODE === 'session-options'
       ? await compareSessionOptions({
           profile: process.env.BENCH_QUANTIZE === 'int8' ? { ...profile, model: { ...profile.model, quantize: 'int8' } } : profile,
           texts,

@@ -53,8 +53,8 @@ export class OnnxEncoder implements Encoder {
     return row?.length ?? 0
   }
 
-  /** Fails before any store is touched if the model cannot produce the profile's dimensions. */
-  async checkDimensions(): Promise<void> {
+  /** Fails before any store is touched if the model cannot produce the profile's dimensions; returns the model's width. */
+  async checkDimensions(): Promise<number> {
     const width = await this.modelDimensions()
     if (width < this.profile.dimensions) {
       throw inputError('E_DIMENSIONS', `profile ${this.profile.name} asks for ${this.profile.dimensions} dimensions but model ${this.profile.model.source} produces ${width}`, {
@@ -62,6 +62,7 @@ export class OnnxEncoder implements Encoder {
         hint: `set \`dimensions: ${width}\` (or fewer, for Matryoshka truncation)`,
       })
     }
+    return width
   }
 
   tokenize(texts: readonly string[], kind: TextKind): Tokens[] {
