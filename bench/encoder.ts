@@ -14,6 +14,7 @@
  *   BENCH_MODE=quality npx vite-node bench/encoder.ts     # int8 vs fp32: cosine and retrieval metrics per builtin model
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Device, Profile } from '../src/core/types.js'
@@ -93,6 +94,8 @@ if (!(await runBenchWorkerIfAsked())) {
     },
   }
   const log = (m: string) => process.stderr.write(`${m}\n`)
+  // vite-node drops the script from process.argv, so say how to re-run this file as a worker.
+  const workerArgs = [createRequire(import.meta.url).resolve('vite-node/vite-node.mjs'), import.meta.filename]
   const texts = Number(process.env.BENCH_TEXTS ?? 400)
   const words = Number(process.env.BENCH_WORDS ?? 200)
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -106,6 +109,7 @@ if (!(await runBenchWorkerIfAsked())) {
           words,
           rounds,
           threads: profile.threads ?? availableParallelism(),
+          workerArgs,
           log,
         })
       : await compareEncoders({
@@ -114,6 +118,7 @@ if (!(await runBenchWorkerIfAsked())) {
           words,
           rounds,
           ...(process.env.BENCH_VARIANTS ? { variants: parseVariants(process.env.BENCH_VARIANTS) } : {}),
+          workerArgs,
           log,
         })
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)

@@ -18,6 +18,8 @@ export interface CompareOptions {
   words: number
   rounds: number
   variants?: readonly VariantId[]
+  /** Arguments after `node` that re-run this program as a worker; default process.argv (right for the CLI). */
+  workerArgs?: readonly string[]
   log?: (message: string) => void
 }
 
@@ -65,9 +67,9 @@ export function spread(values: readonly number[], d = 1): Spread {
 }
 
 /** Runs `spec` in a fresh process (this same program, re-invoked), so its CPU time and peak RSS are its own. */
-export function runInChild(spec: RunSpec): Promise<RunResult> {
+export function runInChild(spec: RunSpec, workerArgs: readonly string[] = process.argv.slice(1)): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    const child = spawn(process.execPath, [...process.execArgv, ...workerArgs], {
       env: { ...process.env, [BENCH_WORKER_ENV]: JSON.stringify(spec) },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -147,7 +149,7 @@ export async function compareEncoders(opts: CompareOptions): Promise<CompareRepo
       for (const variant of order) {
         opts.log?.(`round ${r + 1}/${opts.rounds}: ${variant} (load ${round(loadavg()[0] ?? 0)})`)
         const spec: RunSpec = { variant, profile: opts.profile, texts: opts.texts, words: opts.words, scratchDir, ...(r === 0 ? { vectorsFile: join(scratchDir, `${variant}.f32`) } : {}) }
-        runs.get(variant)?.push(await runInChild(spec))
+        runs.get(variant)?.push(await runInChild(spec, opts.workerArgs))
       }
     }
 

@@ -41,7 +41,7 @@ function trials(threads: number): Trial[] {
  * Each InferenceSession option against the defaults, interleaved and each run in its own process,
  * so a setting is kept only when it wins in the same rounds, on the same load.
  */
-export async function compareSessionOptions(opts: { profile: Profile; texts: number; words: number; rounds: number; threads: number; log?: (m: string) => void }): Promise<SessionOptionsReport> {
+export async function compareSessionOptions(opts: { profile: Profile; texts: number; words: number; rounds: number; threads: number; workerArgs?: readonly string[]; log?: (m: string) => void }): Promise<SessionOptionsReport> {
   const variant: VariantId = opts.profile.model.quantize === 'int8' ? 'embedform-int8' : 'embedform-fp32'
   const fp32Profile: Profile = { ...opts.profile, model: { ...opts.profile.model, quantize: undefined } }
   const list = trials(opts.threads)
@@ -53,7 +53,7 @@ export async function compareSessionOptions(opts: { profile: Profile; texts: num
         const t = list[(i + r) % list.length] as Trial
         opts.log?.(`round ${r + 1}/${opts.rounds}: ${t.name} (load ${(loadavg()[0] ?? 0).toFixed(2)})`)
         const profile = { ...fp32Profile, threads: t.threads ?? opts.threads }
-        runs.get(t.name)?.push(await runInChild({ variant, profile, texts: opts.texts, words: opts.words, scratchDir, ...(t.tuning ? { tuning: t.tuning } : {}) }))
+        runs.get(t.name)?.push(await runInChild({ variant, profile, texts: opts.texts, words: opts.words, scratchDir, ...(t.tuning ? { tuning: t.tuning } : {}) }, opts.workerArgs))
       }
     }
   } finally {

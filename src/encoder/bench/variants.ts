@@ -58,6 +58,9 @@ export function benchTexts(count: number, words: number): string[] {
   return loadPassages({ limit: count, words }).map((p) => `${p.title}\n${p.body}`)
 }
 
+/** Enough to create the session's kernels and arena; more would only lengthen every run. */
+const WARMUP_TEXTS = 4
+
 const precisionOf = (v: VariantId) => (v.includes('int8') ? 'int8' : 'fp32')
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; cpuSeconds: number }> {
@@ -88,7 +91,7 @@ export async function runVariant(spec: RunSpec): Promise<RunResult> {
   if (spec.variant.startsWith('embedform')) {
     const encoder = await openEncoder(profile, { ...(spec.variant.endsWith('-count') ? { tokenBudget: Number.POSITIVE_INFINITY } : {}), ...(spec.tuning ? { tuning: spec.tuning } : {}) })
     try {
-      await encoder.encode(texts.slice(0, profile.batchSize), 'document')
+      await encoder.encode(texts.slice(0, WARMUP_TEXTS), 'document')
       const before = encoder.stats
       const run = await timed(() => encoder.encode(texts, 'document'))
       const after = encoder.stats
@@ -162,7 +165,7 @@ async function runTransformersJs(spec: RunSpec, texts: string[], profile: Profil
     return out
   }
   try {
-    await extractor(prefixed.slice(0, batch), { pooling, normalize: profile.normalize })
+    await extractor(prefixed.slice(0, WARMUP_TEXTS), { pooling, normalize: profile.normalize })
     const run = await timed(encodeAll)
     await writeVectors(spec.vectorsFile, run.value)
     return { variant: spec.variant, seconds: run.seconds, cpuSeconds: run.cpuSeconds, peakRssMiB: peakRss(), loadAverage1m: load, provider: device }
