@@ -17,4 +17,4 @@ export { type BuiltModel, type ModelKind, type ModelManifest, MANIFEST_FILE, ONN
 export { BERT_TINY_SHAPE, BGE_SMALL_SHAPE, buildCrossEncoder, buildSyntheticBert, type SyntheticBertOptions } from './synthetic-bert.js'
 export { buildStaticGlove, DEFAULT_STATIC_VOCAB_SIZE, type StaticGloveOptions } from './static-glove.js'
 export { quantizeModel, QUANTIZATION_METADATA_KEY, type QuantizedModel, type QuantizeOptions, type QuantizeReport } from './quantize.js'
-export { ensureQuantized, QUANTIZER_VERSION, quantizedDir, type Quantization, type QuantizationManifest, type QuantizedFile } from './quantized-cache.js'
+export { ensureQuantized, QUANTIZATION_MANIFEST, QUANTIZER_VERSION, quantizedDir, type Quantization, type QuantizationManifest, type QuantizedFile } from './quantized-cache.js'

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { inputError } from '../core/errors.js'
 import { modelsCacheDir } from '../util/paths.js'
+import { processAlive } from './builtin.js'
 import { quantizeModel, type QuantizeReport } from './quantize.js'
 
 /** Bumped whenever the quantizer's output changes, so cached int8 models are rebuilt. */
@@ -50,12 +51,27 @@ async function readQuantizationManifest(dir: string): Promise<QuantizationManife
   }
 }
 
+/** Quantizations under way in this process, by target: concurrent opens of one model quantize it once. */
+const inFlight = new Map<string, Promise<QuantizedFile>>()
+
 /**
  * The int8 version of the ONNX model at `sourcePath`, quantized on first use and cached like a
- * built model. Writes go to a temporary file renamed into place (manifest last), so concurrent
+ * built model. Writes go to temporary files renamed into place (manifest last), so concurrent
  * processes at worst quantize twice and never read a partial file.
  */
 export async function ensureQuantized(
+  sourcePath: string,
+  opts: { env?: NodeJS.ProcessEnv; force?: boolean; log?: (m: string) => void; outFile?: string } = {},
+): Promise<QuantizedFile> {
+  const key = `${opts.outFile ?? modelsCacheDir(opts.env)}\0${sourcePath}\0${opts.force === true}`
+  const running = inFlight.get(key)
+  if (running) return running
+  const job = quantizeOnce(sourcePath, opts).finally(() => inFlight.delete(key))
+  inFlight.set(key, job)
+  return job
+}
+
+async function quantizeOnce(
   sourcePath: string,
   opts: { env?: NodeJS.ProcessEnv; force?: boolean; log?: (m: string) => void; outFile?: string } = {},
 ): Promise<QuantizedFile> {
@@ -76,6 +92,7 @@ export async function ensureQuantized(
   const target = opts.outFile ?? join(dir as string, 'model.onnx')
   const targetDir = opts.outFile ? join(target, '..') : (dir as string)
   await mkdir(targetDir, { recursive: true })
+  await removeAbandoned(targetDir)
   const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
   try {
     await writeFile(tmp, chunks)
@@ -94,9 +111,17 @@ export async function ensureQuantized(
     buildMs: Date.now() - started,
   }
   if (dir) {
-    const tmpManifest = join(dir, `${QUANTIZATION_MANIFEST}.tmp-${process.pid}`)
+    const tmpManifest = join(dir, `${QUANTIZATION_MANIFEST}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
     await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`)
     await rename(tmpManifest, join(dir, QUANTIZATION_MANIFEST))
   }
   return { path: target, manifest, built: true }
+}
+
+/** Temporary files of a quantization whose process died (killed mid-write); those of live processes are left alone. */
+async function removeAbandoned(dir: string): Promise<void> {
+  for (const entry of await readdir(dir)) {
+    const pid = Number(/\.tmp-(\d+)-[0-9a-f]+$/.exec(entry)?.[1])
+    if (pid && !processAlive(pid)) await rm(join(dir, entry), { force: true })
+  }
 }

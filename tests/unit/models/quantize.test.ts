@@ -147,4 +147,26 @@ describe('ensureQuantized', () => {
     expect(again.manifest.onnx.sha256).toBe(first.manifest.onnx.sha256)
     expect((await readFile(first.path)).length).toBe(first.manifest.report.bytesOut)
   })
+
+  it('removes the temporary file a killed quantization left behind', async () => {
+    const src = join(dir.path, 'd.onnx')
+    await writeFile(src, bytesOf(makeModel(bertGraph(BERT_TINY_SHAPE, 9, 'none'))))
+    const env = { EMBEDFORM_CACHE_DIR: join(dir.path, 'cache-abandoned') }
+    const first = await ensureQuantized(src, { env })
+    // pid 2^22 + 1 is above Linux's pid_max ceiling, so it is never a live process.
+    const leftover = `${first.path}.tmp-4194305-deadbeef`
+    await writeFile(leftover, 'partial')
+    await ensureQuantized(src, { env, force: true })
+    await expect(readFile(leftover)).rejects.toThrow(/ENOENT/)
+  })
+
+  it('concurrent first uses in one process quantize once and all get the file', async () => {
+    const src = join(dir.path, 'c.onnx')
+    await writeFile(src, bytesOf(makeModel(bertGraph(BERT_TINY_SHAPE, 5, 'none'))))
+    const env = { EMBEDFORM_CACHE_DIR: join(dir.path, 'cache-concurrent') }
+    const all = await Promise.all(Array.from({ length: 4 }, () => ensureQuantized(src, { env })))
+    expect(new Set(all.map((q) => q.path)).size).toBe(1)
+    expect(all.filter((q) => q.built)).toHaveLength(4)
+    expect((await ensureQuantized(src, { env })).built).toBe(false)
+  })
 })
