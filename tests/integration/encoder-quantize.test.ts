@@ -1,6 +1,6 @@
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fingerprint } from '../../src/core/fingerprint.js'
 import type { Profile } from '../../src/core/types.js'
@@ -58,6 +58,9 @@ describe('CLI: models quantize and a quantized profile', () => {
     expect(out).toMatchObject({ gathers: 1, matmuls: 0 })
     expect(out.bytesOut).toBeLessThan(out.bytesIn / 3)
     expect((await stat(out.int8Onnx)).size).toBe(out.bytesOut)
+    const list = await runCli(['models', 'list', '--json'], { cwd: dir })
+    const models = (JSON.parse(list.stdout) as { models: { kind: string; dir: string }[] }).models
+    expect(models.filter((m) => m.kind === 'int8').map((m) => m.dir)).toContain(dirname(out.int8Onnx))
   }, 120_000)
 
   it('encode runs the int8 profile', async () => {
