@@ -46,7 +46,7 @@ const INT8_MAX = 127
 
 // Field numbers of onnx.proto.
 const MODEL = { GRAPH: 7, OPSET_IMPORT: 8, METADATA_PROPS: 14 }
-const GRAPH = { NODE: 1, INITIALIZER: 5, INPUT: 11 }
+const GRAPH = { NODE: 1, INITIALIZER: 5, INPUT: 11, OUTPUT: 12 }
 const NODE = { INPUT: 1, OUTPUT: 2, NAME: 3, OP_TYPE: 4, ATTRIBUTE: 5, DOMAIN: 7 }
 const ATTRIBUTE = { NAME: 1, INT: 3, GRAPH: 6, GRAPHS: 11 }
 const TENSOR = { DIMS: 1, DATA_TYPE: 2, FLOAT_DATA: 4, NAME: 8, RAW_DATA: 9, DATA_LOCATION: 14 }
@@ -74,18 +74,29 @@ interface Initializer {
 
 type Rewrite = { kind: 'matmul'; weight: string } | { kind: 'gather'; table: string }
 
+/** A string field of a message ('' when absent, as protobuf defaults it). */
+function stringOf(fields: readonly WireField[], field: number): string {
+  const f = fields.find((x) => x.field === field)
+  return f ? fieldString(f) : ''
+}
+
+/** The `name` (field 1) of every message in `fields` numbered `field`: value infos, opset domains, metadata keys. */
+function namesOf(fields: readonly WireField[], field: number): string[] {
+  return fields.filter((f) => f.field === field).map((f) => stringOf(readFields(f.bytes ?? new Uint8Array()), 1))
+}
+
 function parseNode(f: WireField): Node {
   const fields = readFields(f.bytes ?? new Uint8Array())
   const ints = new Map<string, number>()
   let hasSubgraph = false
   for (const a of fields.filter((x) => x.field === NODE.ATTRIBUTE)) {
     const af = readFields(a.bytes ?? new Uint8Array())
-    const name = fieldString(af.find((x) => x.field === ATTRIBUTE.NAME) ?? ({} as WireField))
+    const name = stringOf(af, ATTRIBUTE.NAME)
     const i = af.find((x) => x.field === ATTRIBUTE.INT)?.int
     if (i !== undefined) ints.set(name, toInt64(i))
     if (af.some((x) => x.field === ATTRIBUTE.GRAPH || x.field === ATTRIBUTE.GRAPHS)) hasSubgraph = true
   }
-  const str = (n: number) => fieldString(fields.find((x) => x.field === n) ?? ({} as WireField))
+  const str = (n: number) => stringOf(fields, n)
   return {
     raw: f.raw,
     name: str(NODE.NAME),
@@ -102,7 +113,7 @@ function parseInitializer(f: WireField): Initializer {
   const fields = readFields(f.bytes ?? new Uint8Array())
   return {
     raw: f.raw,
-    name: fieldString(fields.find((x) => x.field === TENSOR.NAME) ?? ({} as WireField)),
+    name: stringOf(fields, TENSOR.NAME),
     dataType: Number(fields.find((x) => x.field === TENSOR.DATA_TYPE)?.int ?? 0n),
     dims: repeatedInts(fields, TENSOR.DIMS).map(toInt64),
     external: fields.find((x) => x.field === TENSOR.DATA_LOCATION)?.int === EXTERNAL,
@@ -194,30 +205,32 @@ export function quantizeModel(bytes: Uint8Array, opts: QuantizeOptions & { file?
   const opset = modelFields
     .filter((f) => f.field === MODEL.OPSET_IMPORT)
     .map((f) => readFields(f.bytes ?? new Uint8Array()))
-    .find((o) => isDefaultDomain(fieldString(o.find((x) => x.field === 1) ?? ({} as WireField))))
+    .find((o) => isDefaultDomain(stringOf(o, 1)))
   const version = toInt64(opset?.find((x) => x.field === 2)?.int ?? 0n)
   if (version < MIN_OPSET) {
     throw modelError(`the model uses ONNX opset ${version}; int8 dynamic quantization needs opset ${MIN_OPSET} or newer`, opts.file, 're-export the model with a newer opset (e.g. `optimum-cli export onnx --opset 17`)')
   }
-  for (const m of modelFields.filter((f) => f.field === MODEL.METADATA_PROPS)) {
-    const key = fieldString(readFields(m.bytes ?? new Uint8Array()).find((x) => x.field === 1) ?? ({} as WireField))
-    if (key === QUANTIZATION_METADATA_KEY) throw modelError("the model is already quantized by embedform", opts.file, 'quantize the fp32 model instead')
+  if (namesOf(modelFields, MODEL.METADATA_PROPS).includes(QUANTIZATION_METADATA_KEY)) {
+    throw modelError('the model is already quantized by embedform', opts.file, 'quantize the fp32 model instead')
   }
 
   const nodes = graphFields.filter((f) => f.field === GRAPH.NODE).map(parseNode)
   if (nodes.some((n) => QUANTIZED_OPS.has(n.opType))) {
-    throw modelError("the model already contains quantized operators", opts.file, 'quantize the fp32 model instead (e.g. onnx/model.onnx rather than onnx/model_quantized.onnx)')
+    throw modelError('the model already contains quantized operators', opts.file, 'quantize the fp32 model instead (e.g. onnx/model.onnx rather than onnx/model_quantized.onnx)')
   }
   const nodeOf = new Map(nodes.map((n) => [n.raw, n]))
   const parsedInitializers = graphFields.filter((f) => f.field === GRAPH.INITIALIZER).map(parseInitializer)
   const initializers = new Map(parsedInitializers.map((t) => [t.name, t]))
   const initializerNames = new Map(parsedInitializers.map((t) => [t.raw, t.name]))
-  const graphInputs = new Set(graphFields.filter((f) => f.field === GRAPH.INPUT).map((f) => fieldString(readFields(f.bytes ?? new Uint8Array()).find((x) => x.field === 1) ?? ({} as WireField))))
+  if (parsedInitializers.some((t) => t.external)) {
+    throw modelError('the model keeps its weights in external data files, which quantization does not read', opts.file, 'export the model as a single .onnx file (models under 2 GB fit in one)')
+  }
+  const graphInputs = new Set(namesOf(graphFields, GRAPH.INPUT))
   const constant = (name: string | undefined): Initializer | undefined => {
     const t = name === undefined ? undefined : initializers.get(name)
     return t && !graphInputs.has(t.name) ? t : undefined
   }
-  const floatMatrix = (t: Initializer | undefined): t is Initializer => !!t && t.dataType === DataType.FLOAT && t.dims.length === 2 && !t.external
+  const floatMatrix = (t: Initializer | undefined): t is Initializer => !!t && t.dataType === DataType.FLOAT && t.dims.length === 2
 
   const names = new Names()
   for (const n of nodes) {
@@ -246,7 +259,7 @@ export function quantizeModel(bytes: Uint8Array, opts: QuantizeOptions & { file?
       if (!quantizedSlot) keepFloat.add(input)
     })
   }
-  for (const o of graphFields.filter((f) => f.field === 12)) keepFloat.add(fieldString(readFields(o.bytes ?? new Uint8Array()).find((x) => x.field === 1) ?? ({} as WireField)))
+  for (const name of namesOf(graphFields, GRAPH.OUTPUT)) keepFloat.add(name)
 
   const report: QuantizeReport = { matmuls: 0, gathers: 0, floatWeightBytes: 0, int8WeightBytes: 0, bytesIn: bytes.length, bytesOut: 0 }
   const quantizedWeights = new Map<string, { q: string; scale: string }>()
@@ -257,7 +270,12 @@ export function quantizeModel(bytes: Uint8Array, opts: QuantizeOptions & { file?
     if (done) return done
     const t = initializers.get(name) as Initializer
     const [rows = 0, cols = 0] = t.dims
-    const w = floatValues(t)
+    let w: Float32Array
+    try {
+      w = floatValues(t)
+    } catch (cause) {
+      throw modelError(`the model is not a readable ONNX model: ${(cause as Error).message}`, opts.file)
+    }
     const { q, scales } =
       kind === 'matmul' ? quantizeSlices(w, cols, rows, (c, r) => r * cols + c) : quantizeSlices(w, rows, cols, (r, c) => r * cols + c)
     const out = { q: names.unique(`${name}_int8`), scale: names.unique(`${name}_scale`) }

@@ -128,6 +128,16 @@ describe('quantizeModel', () => {
     expect(attempt(once)).toMatchObject({ code: 'E_QUANTIZE', message: expect.stringMatching(/already quantized/) })
     expect(attempt(bytesOf(makeModel(b.build(), [{ domain: '', version: 10 }])))).toMatchObject({ message: expect.stringMatching(/opset 10/) })
     expect(attempt(Uint8Array.of(0x3a, 0xff, 0x01))).toMatchObject({ code: 'E_QUANTIZE', location: { file: 'model.onnx' } })
+
+    // The same model with one more initializer whose bytes live in an external file (data_location = 1).
+    const fields = readFields(bytesOf(makeModel(b.build())))
+    const external = new ProtoWriter().packedInts(1, [2, 2]).int(2, DataType.FLOAT).string(8, 'ext').int(14, 1)
+    const withExternal = new ProtoWriter()
+    for (const f of fields) {
+      if (f.field !== 7) withExternal.preEncoded(f.raw)
+      else withExternal.message(7, new ProtoWriter().preEncoded(f.bytes as Uint8Array).message(5, external))
+    }
+    expect(attempt(withExternal.toBytes())).toMatchObject({ message: expect.stringMatching(/external data/) })
   })
 })
 
