@@ -149,7 +149,9 @@ export async function compareEncoders(opts: CompareOptions): Promise<CompareRepo
       for (const variant of order) {
         opts.log?.(`round ${r + 1}/${opts.rounds}: ${variant} (load ${round(loadavg()[0] ?? 0)})`)
         const spec: RunSpec = { variant, profile: opts.profile, texts: opts.texts, words: opts.words, scratchDir, ...(r === 0 ? { vectorsFile: join(scratchDir, `${variant}.f32`) } : {}) }
-        runs.get(variant)?.push(await runInChild(spec, opts.workerArgs))
+        const result = await runInChild(spec, opts.workerArgs)
+        runs.get(variant)?.push(result)
+        opts.log?.(`  ${variant}: ${round(opts.texts / result.seconds, 1)} texts/s, ${round(result.cpuSeconds, 1)} CPU s, peak RSS ${result.peakRssMiB} MiB`)
       }
     }
 
