@@ -63,7 +63,9 @@ const round = (n: number, d = 2) => Number(n.toFixed(d))
 
 export function spread(values: readonly number[], d = 1): Spread {
   const s = [...values].sort((a, b) => a - b)
-  return { min: round(s[0] ?? 0, d), median: round(s[Math.floor((s.length - 1) / 2)] ?? 0, d), max: round(s[s.length - 1] ?? 0, d) }
+  const mid = s.length / 2
+  const median = s.length % 2 === 1 ? (s[Math.floor(mid)] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2
+  return { min: round(s[0] ?? 0, d), median: round(median, d), max: round(s[s.length - 1] ?? 0, d) }
 }
 
 /** Runs `spec` in a fresh process (this same program, re-invoked), so its CPU time and peak RSS are its own. */
