@@ -1,122 +1,125 @@
 /**
- * Encoder throughput: embedform vs @huggingface/transformers feature-extraction on the same ONNX
- * model (builtin bge-small-shape: bge-small-en-v1.5's exact shape), the same real texts (SpamAssassin
- * emails chunked like a backfill), the same batch size and threads. Prints one JSON object.
+ * Encoder throughput that cannot flatter us: embedform (fp32 and int8, token-budget and count
+ * batching) against @huggingface/transformers' feature-extraction pipeline called naively (batches
+ * in input order) AND handed the same texts sorted by length, fp32 and int8 — on the same ONNX files
+ * (builtin bge-small-shape: bge-small-en-v1.5's exact shape), the same real texts (SpamAssassin
+ * emails chunked like a backfill), batch size and threads. Each run is its own process; rounds are
+ * interleaved; the JSON gives min/median/max, CPU seconds per 1,000 texts, peak RSS, the load average
+ * and the cosine of int8 to fp32. `embedform bench` prints the same JSON for any profile.
  *
- *   npx vite-node bench/encoder.ts            # 2,000 texts
- *   BENCH_TEXTS=200 BENCH_ROUNDS=2 npx vite-node bench/encoder.ts
+ *   npx vite-node bench/encoder.ts
+ *   BENCH_TEXTS=200 BENCH_ROUNDS=2 BENCH_VARIANTS=embedform-fp32,embedform-int8 npx vite-node bench/encoder.ts
+ *   BENCH_DEVICE=cuda npx vite-node bench/encoder.ts      # on a machine with the CUDA provider
+ *   BENCH_MODE=session-options BENCH_QUANTIZE=int8 npx vite-node bench/encoder.ts   # each InferenceSession option vs the defaults
+ *   BENCH_MODE=quality npx vite-node bench/encoder.ts     # int8 vs fp32: cosine and retrieval metrics per builtin model
  */
-import { availableParallelism, loadavg } from 'node:os'
-import { basename, dirname } from 'node:path'
-import { env, pipeline } from '@huggingface/transformers'
-import type { Profile } from '../src/core/types.js'
-import { cosine, openEncoder, peakRssMiB } from '../src/encoder/index.js'
-import { ensureBuiltinModel } from '../src/models/index.js'
-import { loadPassages } from '../src/sample/spam-corpus.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Device, Profile } from '../src/core/types.js'
+import { scoreRankings } from '../src/eval/evaluate.js'
+import { readQrels, readQueries } from '../src/eval/formats.js'
+import { compareEncoders, compareSessionOptions, parseVariants, runBenchWorkerIfAsked } from '../src/encoder/bench/index.js'
+import { cosine, openEncoder } from '../src/encoder/index.js'
+import { buildRetrievalSet } from '../tests/helpers/retrieval-set.js'
 
-const TEXTS = Number(process.env.BENCH_TEXTS ?? 2000)
-const BATCH = Number(process.env.BENCH_BATCH ?? 32)
-const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism())
-const MAX_TOKENS = 512
-const WORDS_PER_CHUNK = 200
-
-const round = (n: number, d = 1) => Number(n.toFixed(d))
-
-const dir = await ensureBuiltinModel('bge-small-shape', { log: (m) => process.stderr.write(`${m}\n`) })
-const texts = loadPassages({ limit: TEXTS, words: WORDS_PER_CHUNK }).map((p) => `${p.title}\n${p.body}`)
-
-const profile: Profile = {
-  name: 'bench-bge-small-shape',
-  model: { source: dir },
-  dimensions: 384,
-  pooling: 'cls',
-  normalize: true,
-  maxTokens: MAX_TOKENS,
-  prefixes: { query: '', document: '' },
-  device: 'cpu',
-  batchSize: BATCH,
-  threads: THREADS,
-  index: {
-    metric: 'cosine',
-    storage: 'vector',
-    pgvector: { type: 'hnsw', m: 16, efConstruction: 64 },
-    opensearch: { engine: 'faiss', m: 16, efConstruction: 64 },
-  },
+const QUALITY_MODELS: Record<string, Pick<Profile, 'dimensions' | 'pooling'>> = {
+  starter: { dimensions: 100, pooling: 'mean' },
+  'bert-tiny': { dimensions: 32, pooling: 'mean' },
+  'bge-small-shape': { dimensions: 384, pooling: 'cls' },
 }
 
-const encoder = await openEncoder(profile)
-env.allowRemoteModels = false
-env.localModelPath = `${dirname(dir)}/`
-const extractor = await pipeline('feature-extraction', basename(dir), {
-  dtype: 'fp32',
-  device: 'cpu',
-  session_options: { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
-})
-await encoder.encode(texts.slice(0, BATCH), 'document')
-await extractor(texts.slice(0, BATCH), { pooling: 'cls', normalize: true })
-
-/** embedform: the whole list through encode() (length-sorted, dynamically padded, pipelined). */
-async function runOurs(): Promise<{ ms: number; sessionMs: number; vectors: Float32Array[] }> {
-  const sessionBefore = encoder.sessionMs
-  const started = performance.now()
-  const vectors = await encoder.encode(texts, 'document')
-  return { ms: performance.now() - started, sessionMs: encoder.sessionMs - sessionBefore, vectors }
-}
-
-/** transformers.js: the pipeline called batch by batch in input order, as an application would. */
-async function runTheirs(): Promise<{ ms: number; vectors: number[][] }> {
-  const vectors: number[][] = []
-  const started = performance.now()
-  for (let i = 0; i < texts.length; i += BATCH) {
-    const out = await extractor(texts.slice(i, i + BATCH), { pooling: 'cls', normalize: true })
-    vectors.push(...(out.tolist() as number[][]))
+/**
+ * The quality cost of int8: cosine of int8 to fp32 vectors over the corpus, and NDCG/Recall/MRR@10
+ * of exact (brute-force) search on the built-in retrieval set (SpamAssassin subject → its body),
+ * fp32 vs int8 — the same metrics `embedform eval` reports, without the store in between.
+ */
+async function quality(base: Profile, models: string[]): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'embedform-quality-'))
+  try {
+    const set = buildRetrievalSet(dir, { queries: Number(process.env.BENCH_QUERIES ?? 300), distractors: 300 })
+    const queries = await readQueries(set.queriesFile)
+    const qrels = await readQrels(set.qrelsFile)
+    const docs = set.corpus.map((r) => `${r.title}\n${r.body}`)
+    const out: Record<string, unknown> = {}
+    for (const name of models) {
+      const shape = QUALITY_MODELS[name] ?? { dimensions: base.dimensions, pooling: base.pooling }
+      const fp32: Profile = { ...base, ...shape, name, model: { source: `builtin:${name}` } }
+      const result: Record<string, unknown> = {}
+      const vectors: Float32Array[][] = []
+      for (const profile of [fp32, { ...fp32, model: { ...fp32.model, quantize: 'int8' as const } }]) {
+        const encoder = await openEncoder(profile)
+        const d = await encoder.encode(docs, 'document')
+        const q = await encoder.encode(queries.map((x) => x.text), 'query')
+        await encoder.close()
+        vectors.push(d)
+        const rankings = new Map(
+          queries.map((query, i) => {
+            const scored = d.map((v, j) => [cosine(q[i] as Float32Array, v), j] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1])
+            return [query.id, scored.slice(0, 10).map(([, j]) => String(set.corpus[j]?.id))]
+          }),
+        )
+        const metrics: Record<string, number> = {}
+        for (const metric of ['ndcg', 'recall', 'mrr'] as const) metrics[`${metric}@10`] = Number(scoreRankings({ name: metric, k: 10 }, rankings, { qrels }).value.toFixed(4))
+        result[profile.model.quantize ?? 'fp32'] = metrics
+      }
+      const sims = (vectors[0] ?? []).map((v, i) => cosine(v, vectors[1]?.[i] as Float32Array)).sort((a, b) => a - b)
+      result.cosineInt8VsFp32 = { min: Number((sims[0] ?? 0).toFixed(6)), median: Number((sims[Math.floor(sims.length / 2)] ?? 0).toFixed(6)), texts: sims.length }
+      out[name] = result
+    }
+    return { queries: queries.length, documents: docs.length, models: out }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
-  return { ms: performance.now() - started, vectors }
 }
 
-// Alternating rounds, best of each: on a shared machine the load changes between runs, and
-// running one side entirely first would hand it a different machine than the other.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1)
-let best: Awaited<ReturnType<typeof runOurs>> | undefined
-let bestTheirs: Awaited<ReturnType<typeof runTheirs>> | undefined
-for (let r = 0; r < ROUNDS; r++) {
-  const o = await runOurs()
-  if (!best || o.ms < best.ms) best = o
-  const t = await runTheirs()
-  if (!bestTheirs || t.ms < bestTheirs.ms) bestTheirs = t
-}
-await encoder.close()
-await extractor.dispose()
-const { ms: oursMs, sessionMs, vectors: ours } = best as NonNullable<typeof best>
-const { ms: theirsMs, vectors: theirs } = bestTheirs as NonNullable<typeof bestTheirs>
-
-const sims = ours.map((v, i) => cosine(v, theirs[i] as number[]))
-const oursRate = texts.length / (oursMs / 1000)
-const theirsRate = texts.length / (theirsMs / 1000)
-process.stdout.write(
-  `${JSON.stringify(
-    {
-      model: 'builtin:bge-small-shape (12 layers × 384, 30522 vocab)',
-      texts: texts.length,
-      wordsPerChunk: WORDS_PER_CHUNK,
-      maxTokens: MAX_TOKENS,
-      batchSize: BATCH,
-      threads: THREADS,
-      rounds: ROUNDS,
-      loadAverage1m: round(loadavg()[0] ?? 0, 2),
-      provider: encoder.provider,
-      embedform: {
-        textsPerSecond: round(oursRate),
-        seconds: round(oursMs / 1000, 2),
-        sessionRunSeconds: round(sessionMs / 1000, 2),
-        pipelineOverheadPct: round((100 * (oursMs - sessionMs)) / oursMs, 2),
-      },
-      transformersjs: { textsPerSecond: round(theirsRate), seconds: round(theirsMs / 1000, 2) },
-      ratio: round(oursRate / theirsRate, 2),
-      minCosineVsTransformersjs: round(Math.min(...sims), 6),
-      peakRssMiB: peakRssMiB(),
+if (!(await runBenchWorkerIfAsked())) {
+  const profile: Profile = {
+    name: 'bench-bge-small-shape',
+    model: { source: 'builtin:bge-small-shape' },
+    dimensions: 384,
+    pooling: 'cls',
+    normalize: true,
+    maxTokens: 512,
+    prefixes: { query: '', document: '' },
+    device: (process.env.BENCH_DEVICE ?? 'cpu') as Device,
+    batchSize: Number(process.env.BENCH_BATCH ?? 32),
+    threads: Number(process.env.BENCH_THREADS ?? availableParallelism()),
+    index: {
+      metric: 'cosine',
+      storage: 'vector',
+      pgvector: { type: 'hnsw', m: 16, efConstruction: 64 },
+      opensearch: { engine: 'faiss', m: 16, efConstruction: 64 },
     },
-    null,
-    2,
-  )}\n`,
-)
+  }
+  const log = (m: string) => process.stderr.write(`${m}\n`)
+  // vite-node drops the script from process.argv, so say how to re-run this file as a worker.
+  const workerArgs = [createRequire(import.meta.url).resolve('vite-node/vite-node.mjs'), import.meta.filename]
+  const texts = Number(process.env.BENCH_TEXTS ?? 400)
+  const words = Number(process.env.BENCH_WORDS ?? 200)
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+  const report =
+    process.env.BENCH_MODE === 'quality'
+      ? await quality(profile, (process.env.BENCH_MODELS ?? Object.keys(QUALITY_MODELS).join(',')).split(','))
+      : process.env.BENCH_MODE === 'session-options'
+      ? await compareSessionOptions({
+          profile: process.env.BENCH_QUANTIZE === 'int8' ? { ...profile, model: { ...profile.model, quantize: 'int8' } } : profile,
+          texts,
+          words,
+          rounds,
+          threads: profile.threads ?? availableParallelism(),
+          workerArgs,
+          log,
+        })
+      : await compareEncoders({
+          profile,
+          texts,
+          words,
+          rounds,
+          ...(process.env.BENCH_VARIANTS ? { variants: parseVariants(process.env.BENCH_VARIANTS) } : {}),
+          workerArgs,
+          log,
+        })
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+}

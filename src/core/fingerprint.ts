@@ -10,6 +10,8 @@ export function fingerprintInputs(p: Profile): Record<string, unknown> {
     model: p.model.source,
     file: p.model.file ?? null,
     sha256: p.model.sha256 ?? null,
+    // Absent (not null) for fp32, so profiles written before quantization existed keep their fingerprints.
+    quantize: p.model.quantize,
     pooling: p.pooling,
     normalize: p.normalize,
     prefixes: { query: p.prefixes.query, document: p.prefixes.document },

@@ -4,6 +4,7 @@ import { ModelRunner } from './model-runner.js'
 import { EMBEDDING_OUTPUTS, OnnxEncoder } from './onnx-encoder.js'
 import { OnnxReranker, RERANKER_OUTPUTS } from './onnx-reranker.js'
 import { openSession } from './providers.js'
+import { defaultTokenBudget } from './token-budget.js'
 import { resolveModel } from './resolve-model.js'
 import { TextTokenizer } from './text-tokenizer.js'
 import type { EncoderOptions, Reranker } from './types.js'
@@ -12,8 +13,9 @@ export { resolveModel, sha256File, type ResolvedModel, type ResolveOptions } fro
 export { fetchHfFile, isOffline } from './hf-download.js'
 export { formatHfSource, hfCacheDir, hfFileUrl, isHfSource, parseHfSource, type HfRef } from './hf-source.js'
 export { cosine, l2Normalize, pool, truncateDimensions } from './pooling.js'
-export { defaultThreads, CUDA_INSTALL_HINT } from './providers.js'
-export { OnnxEncoder } from './onnx-encoder.js'
+export { defaultThreads, CUDA_INSTALL_HINT, DEFAULT_TUNING, type SessionTuning } from './providers.js'
+export { OnnxEncoder, type EncoderStats } from './onnx-encoder.js'
+export { defaultTokenBudget } from './token-budget.js'
 export { OnnxReranker } from './onnx-reranker.js'
 export type { Encoder, EncoderOptions, Reranker, RerankResult, TextKind } from './types.js'
 
@@ -24,15 +26,17 @@ export type { Encoder, EncoderOptions, Reranker, RerankResult, TextKind } from '
 export async function openEncoder(profile: Profile, opts: EncoderOptions = {}): Promise<OnnxEncoder> {
   const model = await resolveModel(profile.model, { offline: opts.offline, log: opts.log, onDownload: opts.onDownload, profileFile: profile.file })
   const tokenizer = await TextTokenizer.load(model.tokenizerPath, model.tokenizerConfigPath)
-  const { session, provider } = await openSession(model.onnxPath, { device: profile.device, threads: profile.threads, log: opts.log, profileFile: profile.file })
-  const encoder = new OnnxEncoder(new ModelRunner(session, EMBEDDING_OUTPUTS, model.onnxPath), tokenizer, profile, provider)
+  const { session, provider } = await openSession(model.onnxPath, { device: profile.device, threads: profile.threads, log: opts.log, profileFile: profile.file, tuning: opts.tuning })
+  const runner = new ModelRunner(session, EMBEDDING_OUTPUTS, model.onnxPath)
+  const probe = new OnnxEncoder(runner, tokenizer, profile, provider)
+  let hidden: number
   try {
-    await encoder.checkDimensions()
+    hidden = await probe.checkDimensions()
   } catch (e) {
-    await encoder.close()
+    await probe.close()
     throw e
   }
-  return encoder
+  return new OnnxEncoder(runner, tokenizer, profile, provider, opts.tokenBudget ?? defaultTokenBudget(provider, hidden))
 }
 
 export async function openReranker(

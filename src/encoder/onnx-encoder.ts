@@ -1,10 +1,18 @@
 import { inputError } from '../core/errors.js'
 import type { Profile } from '../core/types.js'
-import { BatchBuffers, planBatches, restoreOrder } from './batching.js'
+import { BufferPool, type BatchBuffers, paddingOf, planBatches, restoreOrder } from './batching.js'
 import type { ModelRunner, RunOutput } from './model-runner.js'
 import { finishVectors, pool } from './pooling.js'
 import type { Tokens, TextTokenizer } from './text-tokenizer.js'
 import type { Encoder, TextKind } from './types.js'
+
+/** What the encoder has run so far: padded-token waste is 1 − realTokens / paddedTokens. */
+export interface EncoderStats {
+  texts: number
+  batches: number
+  realTokens: number
+  paddedTokens: number
+}
 
 /** Output names sentence-embedding exports use, most specific first. */
 export const EMBEDDING_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'sentence_embedding'] as const
@@ -13,16 +21,25 @@ export const EMBEDDING_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'sent
 export class OnnxEncoder implements Encoder {
   readonly provider: string
   readonly dimensions: number
-  private readonly buffers = [new BatchBuffers(), new BatchBuffers()]
+  /** Padded tokens (texts × longest text) allowed per session.run; the profile's batch size caps the count. */
+  readonly tokenBudget: number
+  private readonly buffers = new BufferPool()
+  private readonly counters: EncoderStats = { texts: 0, batches: 0, realTokens: 0, paddedTokens: 0 }
 
   constructor(
     private readonly runner: ModelRunner,
     private readonly tokenizer: TextTokenizer,
     private readonly profile: Profile,
     provider: string,
+    tokenBudget = Number.POSITIVE_INFINITY,
   ) {
     this.provider = provider
     this.dimensions = profile.dimensions
+    this.tokenBudget = tokenBudget
+  }
+
+  get stats(): EncoderStats {
+    return { ...this.counters }
   }
 
   /** Milliseconds spent inside session.run so far (the rest of wall time is pipeline overhead). */
@@ -36,8 +53,8 @@ export class OnnxEncoder implements Encoder {
     return row?.length ?? 0
   }
 
-  /** Fails before any store is touched if the model cannot produce the profile's dimensions. */
-  async checkDimensions(): Promise<void> {
+  /** Fails before any store is touched if the model cannot produce the profile's dimensions; returns the model's width. */
+  async checkDimensions(): Promise<number> {
     const width = await this.modelDimensions()
     if (width < this.profile.dimensions) {
       throw inputError('E_DIMENSIONS', `profile ${this.profile.name} asks for ${this.profile.dimensions} dimensions but model ${this.profile.model.source} produces ${width}`, {
@@ -45,6 +62,7 @@ export class OnnxEncoder implements Encoder {
         hint: `set \`dimensions: ${width}\` (or fewer, for Matryoshka truncation)`,
       })
     }
+    return width
   }
 
   tokenize(texts: readonly string[], kind: TextKind): Tokens[] {
@@ -74,25 +92,38 @@ export class OnnxEncoder implements Encoder {
   }
 
   /**
-   * Runs sub-batches of `batchSize` similar-length texts. Buffers alternate so batch j+1 is padded
-   * while batch j runs, and batch j is pooled after batch j+1 has started.
+   * Runs sub-batches of similar-length texts (batch size and token budget). This call's two buffers alternate so batch
+   * j+1 is padded while batch j runs, and batch j is pooled after batch j+1 has started. The buffers
+   * are this call's alone until it returns: concurrent calls each take their own pair from the pool.
    */
   private async runTokenized(tokens: Tokens[], finish: boolean): Promise<Float32Array[]> {
-    const plan = planBatches(
-      tokens.map((t) => t.ids.length),
-      Math.max(1, this.profile.batchSize),
-    )
-    const results: Float32Array[][] = []
-    const fill = (j: number) => (this.buffers[j % 2] as BatchBuffers).fill((plan[j] ?? []).map((i) => tokens[i] as Tokens), this.tokenizer.padId)
+    const lengths = tokens.map((t) => t.ids.length)
+    const plan = planBatches(lengths, { maxBatch: this.profile.batchSize, tokenBudget: this.tokenBudget })
     if (plan.length === 0) return []
+    const padding = paddingOf(lengths, plan)
+    this.counters.texts += tokens.length
+    this.counters.batches += plan.length
+    this.counters.realTokens += padding.realTokens
+    this.counters.paddedTokens += padding.paddedTokens
+    const pair: BatchBuffers[] = plan.length > 1 ? [this.buffers.acquire(), this.buffers.acquire()] : [this.buffers.acquire()]
+    const fill = (j: number) => (pair[j % pair.length] as BatchBuffers).fill((plan[j] ?? []).map((i) => tokens[i] as Tokens), this.tokenizer.padId)
+    const results: Float32Array[][] = []
     let current = fill(0)
     let running = this.runner.run(current)
-    for (let j = 0; j < plan.length; j++) {
-      const next = j + 1 < plan.length ? fill(j + 1) : undefined
-      const output = await running
-      if (next) running = this.runner.run(next)
-      results.push(this.poolOutput(output, current.lengths, finish))
-      if (next) current = next
+    try {
+      for (let j = 0; j < plan.length; j++) {
+        const next = j + 1 < plan.length ? fill(j + 1) : undefined
+        const output = await running
+        if (next) running = this.runner.run(next)
+        results.push(this.poolOutput(output, current.lengths, finish))
+        if (next) current = next
+      }
+    } finally {
+      // After a failure a run may still be reading its buffer: give the buffers back once it settles.
+      void running.then(
+        () => this.buffers.release(...pair),
+        () => this.buffers.release(...pair),
+      )
     }
     return restoreOrder(plan, results, tokens.length)
   }

@@ -1,5 +1,5 @@
 import type { RerankerSettings } from '../core/types.js'
-import { BatchBuffers } from './batching.js'
+import { BufferPool } from './batching.js'
 import type { ModelRunner } from './model-runner.js'
 import type { TextTokenizer } from './text-tokenizer.js'
 import type { Reranker, RerankResult } from './types.js'
@@ -12,7 +12,7 @@ export const RERANKER_OUTPUTS = ['logits', 'scores'] as const
  */
 export class OnnxReranker implements Reranker {
   readonly provider: string
-  private readonly buffers = new BatchBuffers()
+  private readonly buffers = new BufferPool()
 
   constructor(
     private readonly runner: ModelRunner,
@@ -27,11 +27,17 @@ export class OnnxReranker implements Reranker {
   async score(query: string, passages: readonly string[]): Promise<number[]> {
     const scores: number[] = []
     const size = Math.max(1, this.settings.batchSize)
-    for (let start = 0; start < passages.length; start += size) {
-      const pairs = passages.slice(start, start + size).map((p) => this.tokenizer.encodePair(query, p, this.settings.maxTokens))
-      const out = await this.runner.run(this.buffers.fill(pairs, this.tokenizer.padId))
-      const labels = out.dims[1] ?? 1
-      for (let i = 0; i < pairs.length; i++) scores.push(out.data[i * labels] ?? Number.NaN)
+    // This call's own buffer until it returns: a concurrent call must not refill it mid-run.
+    const buffer = this.buffers.acquire()
+    try {
+      for (let start = 0; start < passages.length; start += size) {
+        const pairs = passages.slice(start, start + size).map((p) => this.tokenizer.encodePair(query, p, this.settings.maxTokens))
+        const out = await this.runner.run(buffer.fill(pairs, this.tokenizer.padId))
+        const labels = out.dims[1] ?? 1
+        for (let i = 0; i < pairs.length; i++) scores.push(out.data[i * labels] ?? Number.NaN)
+      }
+    } finally {
+      this.buffers.release(buffer)
     }
     return scores
   }

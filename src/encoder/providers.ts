@@ -7,9 +7,23 @@ export type ProviderName = 'cpu' | 'cuda' | 'webgpu'
 
 export const CUDA_INSTALL_HINT = 'on a machine with internet run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (needs CUDA 12 and cuDNN 9), or set `device: cpu`'
 
+/**
+ * InferenceSession options the benchmark can vary. The defaults below are the ones that won (or
+ * tied, and are the simpler choice) on the measurements in docs/encoder.md.
+ */
+export interface SessionTuning {
+  graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all'
+  enableCpuMemArena: boolean
+  executionMode: 'sequential' | 'parallel'
+  interOpNumThreads: number
+}
+
+export const DEFAULT_TUNING: SessionTuning = { graphOptimizationLevel: 'all', enableCpuMemArena: true, executionMode: 'sequential', interOpNumThreads: 1 }
+
 export interface SessionSettings {
   device: Device
   threads?: number
+  tuning?: Partial<SessionTuning>
   log?: (message: string) => void
   /** Profile file, so a device error can point at the key that asked for it. */
   profileFile?: string
@@ -34,12 +48,14 @@ function cudaBackendInstalled(): boolean {
   return ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled)
 }
 
-async function create(onnxPath: string, provider: ort.InferenceSession.ExecutionProviderConfig, threads: number): Promise<ort.InferenceSession> {
+async function create(onnxPath: string, provider: ort.InferenceSession.ExecutionProviderConfig, threads: number, tuning: SessionTuning): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(onnxPath, {
     executionProviders: [provider],
     intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
+    interOpNumThreads: tuning.interOpNumThreads,
+    graphOptimizationLevel: tuning.graphOptimizationLevel,
+    enableCpuMemArena: tuning.enableCpuMemArena,
+    executionMode: tuning.executionMode,
   })
 }
 
@@ -49,10 +65,11 @@ async function create(onnxPath: string, provider: ort.InferenceSession.Execution
  */
 export async function openSession(onnxPath: string, s: SessionSettings): Promise<OpenedSession> {
   const threads = s.threads ?? defaultThreads()
+  const tuning = { ...DEFAULT_TUNING, ...s.tuning }
   const where = { file: s.profileFile, path: 'device' }
   const openCpu = async (): Promise<OpenedSession> => {
     try {
-      return { session: await create(onnxPath, 'cpu', threads), provider: 'cpu' }
+      return { session: await create(onnxPath, 'cpu', threads, tuning), provider: 'cpu' }
     } catch (cause) {
       throw inputError('E_MODEL_LOAD', `cannot load ONNX model ${onnxPath}: ${(cause as Error).message}`, { location: { file: onnxPath }, cause })
     }
@@ -61,7 +78,7 @@ export async function openSession(onnxPath: string, s: SessionSettings): Promise
 
   if (s.device === 'webgpu') {
     try {
-      return { session: await create(onnxPath, 'webgpu', threads), provider: 'webgpu' }
+      return { session: await create(onnxPath, 'webgpu', threads, tuning), provider: 'webgpu' }
     } catch (cause) {
       throw inputError('E_WEBGPU_UNAVAILABLE', `the WebGPU execution provider failed to start: ${(cause as Error).message}`, {
         location: where,
@@ -74,7 +91,7 @@ export async function openSession(onnxPath: string, s: SessionSettings): Promise
   const deviceId = cudaDeviceId(s.device)
   if (cudaBackendInstalled()) {
     try {
-      const session = await create(onnxPath, { name: 'cuda', deviceId }, threads)
+      const session = await create(onnxPath, { name: 'cuda', deviceId }, threads, tuning)
       if (s.device === 'auto') s.log?.(`device auto: using CUDA (device ${deviceId})`)
       return { session, provider: 'cuda' }
     } catch (cause) {

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises'
 import { isAbsolute, join, resolve as resolvePath, dirname } from 'node:path'
 import { inputError } from '../core/errors.js'
 import type { ModelSource } from '../core/types.js'
-import { ensureBuiltinModel } from '../models/index.js'
+import { ensureBuiltinModel, ensureQuantized } from '../models/index.js'
 import { fetchHfFile } from './hf-download.js'
 import { isHfSource, parseHfSource } from './hf-source.js'
 
@@ -81,6 +81,8 @@ export async function resolveModel(model: ModelSource, opts: ResolveOptions = {}
       })
     }
   }
+  // The pin is checked on the fp32 source; its int8 copy is derived from it deterministically.
+  if (model.quantize === 'int8') resolved = { ...resolved, onnxPath: (await ensureQuantized(resolved.onnxPath, { env: opts.env, log: opts.log })).path }
   return resolved
 }
 

@@ -1,4 +1,5 @@
 import type { Profile } from '../core/types.js'
+import type { SessionTuning } from './providers.js'
 
 export type TextKind = 'query' | 'document'
 
@@ -37,6 +38,10 @@ export interface EncoderOptions {
   log?: (message: string) => void
   /** Download progress for model files. */
   onDownload?: (file: string, done: number, total: number | undefined) => void
+  /** Padded tokens per session.run; default chosen from the model and device (see token-budget.ts). Infinity batches by count only. */
+  tokenBudget?: number
+  /** InferenceSession options to try instead of the measured defaults (benchmarks). */
+  tuning?: Partial<SessionTuning>
 }
 
 export type OpenEncoder = (profile: Profile, opts?: EncoderOptions) => Promise<Encoder>

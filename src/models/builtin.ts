@@ -109,7 +109,7 @@ export interface EnsureResult {
 
 const LOCK_POLL_MS = 200
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

@@ -66,6 +66,37 @@ describe('encode, bench, models list/pull', () => {
     }
   })
 
+  it('bench --json compares variants in child processes: throughput, CPU, RSS, waste, load, int8 quality', async () => {
+    const variants = 'embedform-fp32,embedform-fp32-count,embedform-int8,transformersjs-fp32-sorted'
+    const r = await runCli(['bench', '--variants', variants, '--texts', '24', '--rounds', '1', '--json'], { cwd: dir, env, timeoutMs: 240_000 })
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.stdout) as {
+      rounds: number
+      loadAverage1m: { median: number }
+      variants: Record<string, { textsPerSecond: { median: number }; cpuSecondsPer1000Texts: number; peakRssMiB: number; paddedTokenWastePct?: number }>
+      ratios: Record<string, { median: number }>
+      quality: Record<string, { min: number }>
+    }
+    expect(Object.keys(report.variants).sort()).toEqual(variants.split(',').sort())
+    for (const v of Object.values(report.variants)) {
+      expect(v.textsPerSecond.median).toBeGreaterThan(0)
+      expect(v.cpuSecondsPer1000Texts).toBeGreaterThan(0)
+      expect(v.peakRssMiB).toBeGreaterThan(0)
+    }
+    expect(report.variants['embedform-fp32-count']?.paddedTokenWastePct).toBeGreaterThanOrEqual(0)
+    expect(report.variants['transformersjs-fp32-sorted']?.paddedTokenWastePct).toBeUndefined()
+    expect(report.ratios['token budget / count (fp32)']?.median).toBeGreaterThan(0)
+    expect(report.quality['cosine embedform-int8 vs embedform-fp32']?.min).toBeGreaterThan(0.999)
+    expect(report.quality['cosine transformersjs-fp32 vs embedform-fp32']?.min).toBeGreaterThan(0.99)
+    expect(report.loadAverage1m.median).toBeGreaterThanOrEqual(0)
+  }, 300_000)
+
+  it('bench rejects an unknown variant as bad input', async () => {
+    const r = await runCli(['bench', '--variants', 'embedform-fp64'], { cwd: dir, env })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('unknown benchmark variant: embedform-fp64')
+  })
+
   describe('models pull / list against a local Hub', () => {
     let server: HfServer
     let cache: string

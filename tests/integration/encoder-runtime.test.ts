@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EmbedformError } from '../../src/core/errors.js'
 import type { Profile } from '../../src/core/types.js'
-import { cosine, openEncoder, openReranker, type OnnxEncoder } from '../../src/encoder/index.js'
+import { cosine, defaultTokenBudget, openEncoder, openReranker, type OnnxEncoder } from '../../src/encoder/index.js'
 import { makeProfile } from '../helpers/profile.js'
 
 function profile(over: Partial<Profile> = {}): Profile {
@@ -56,6 +56,16 @@ describe('encoder on builtin:starter (GloVe static model)', () => {
       const [alone] = await encoder.encode([text], 'document')
       expect(cosine(batched[i] as Float32Array, alone as Float32Array)).toBeGreaterThan(0.99999)
     }
+  })
+
+  it('batches by the default token budget for its width and counts padded-token waste', async () => {
+    expect(encoder.tokenBudget).toBe(defaultTokenBudget('cpu', 100))
+    const before = encoder.stats
+    await encoder.encode(TEXTS, 'document')
+    const after = encoder.stats
+    expect(after.texts - before.texts).toBe(TEXTS.length)
+    expect(after.paddedTokens - before.paddedTokens).toBeGreaterThanOrEqual(after.realTokens - before.realTokens)
+    expect(after.realTokens - before.realTokens).toBeGreaterThan(TEXTS.length)
   })
 
   it('streams batches in order with the same vectors as encode()', async () => {

@@ -7,7 +7,7 @@ function humanBytes(n: number): string {
 }
 
 export default class ModelsList extends BaseCommand {
-  static override description = 'List builtin models (built or not) and Hugging Face models in the cache, with their size on disk.'
+  static override description = 'List builtin models (built or not), Hugging Face models and int8 copies (models quantize) in the cache, with their size on disk.'
 
   static override examples = ['<%= config.bin %> models list', '<%= config.bin %> models list --json']
 

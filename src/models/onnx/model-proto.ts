@@ -5,7 +5,7 @@ import { ProtoWriter } from './protobuf.js'
  * numbers of the official schema. Weights are always raw_data, little-endian.
  */
 
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const
 export type DataType = (typeof DataType)[keyof typeof DataType]
 
 const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const
@@ -66,7 +66,7 @@ export interface ModelProto {
   graph: GraphProto
 }
 
-function tensor(t: TensorProto): ProtoWriter {
+export function tensorMessage(t: TensorProto): ProtoWriter {
   const w = new ProtoWriter()
   if (t.dims.length > 0) w.packedInts(1, t.dims)
   w.int(2, t.dataType)
@@ -88,7 +88,7 @@ function attribute(name: string, a: AttributeValue): ProtoWriter {
       w.string(4, a.value).int(20, AttributeType.STRING)
       break
     case 'tensor':
-      w.message(5, tensor(a.value)).int(20, AttributeType.TENSOR)
+      w.message(5, tensorMessage(a.value)).int(20, AttributeType.TENSOR)
       break
     case 'floats':
       w.packedFloats(7, a.value).int(20, AttributeType.FLOATS)
@@ -100,7 +100,7 @@ function attribute(name: string, a: AttributeValue): ProtoWriter {
   return w
 }
 
-function node(n: NodeProto): ProtoWriter {
+export function nodeMessage(n: NodeProto): ProtoWriter {
   const w = new ProtoWriter()
   for (const i of n.inputs) w.string(1, i)
   for (const o of n.outputs) w.string(2, o)
@@ -126,9 +126,9 @@ function valueInfo(v: ValueInfoProto): ProtoWriter {
 
 function graph(g: GraphProto): ProtoWriter {
   const w = new ProtoWriter()
-  for (const n of g.nodes) w.message(1, node(n))
+  for (const n of g.nodes) w.message(1, nodeMessage(n))
   w.string(2, g.name)
-  for (const t of g.initializers) w.message(5, tensor(t))
+  for (const t of g.initializers) w.message(5, tensorMessage(t))
   for (const i of g.inputs) w.message(11, valueInfo(i))
   for (const o of g.outputs) w.message(12, valueInfo(o))
   for (const v of g.valueInfo ?? []) w.message(13, valueInfo(v))

@@ -46,6 +46,12 @@ export class ProtoWriter {
     this.size += bytes.length
   }
 
+  /** A field copied verbatim from another message (tag included), e.g. by a rewriter. */
+  preEncoded(bytes: Uint8Array): this {
+    this.raw(bytes)
+    return this
+  }
+
   int(field: number, value: number | bigint): this {
     this.tag(field, WIRE_VARINT)
     this.varint(value)
