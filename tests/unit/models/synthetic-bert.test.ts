@@ -23,12 +23,6 @@ afterAll(async () => {
 const readJson = async (dir: string, file: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(join(dir, file), 'utf8'))
 
 describe('synthetic BERT encoder', () => {
-  it('builds bert-tiny in well under a second', async () => {
-    const started = performance.now()
-    await buildSyntheticBert({ outDir: join(tmp.path, 'timed'), shape: BERT_TINY_SHAPE })
-    expect(performance.now() - started).toBeLessThan(1000)
-  })
-
   it('declares the BERT inputs and last_hidden_state [batch, sequence, hidden]', async () => {
     expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'token_type_ids'])
     expect(session.outputNames).toEqual(['last_hidden_state'])
