@@ -11,7 +11,7 @@ import type { Query } from '../eval/formats.js'
 import { type MetricSpec, type Qrels, formatMetric, meanJudged, meanOverlap, rankHits } from '../eval/metrics.js'
 import type { EngineContext } from '../plan/types.js'
 import type { GenerationState, LiveState, StoreAdapter } from '../store/adapter.js'
-import { percentileOf } from './tokens.js'
+import { percentile } from '../encoder/benchmark.js'
 
 export interface Latency {
   /** Encode + search per query, milliseconds. */
@@ -75,7 +75,7 @@ async function replay(ctx: EngineContext, adapter: StoreAdapter, c: Collection, 
   return {
     rankings,
     profile: profile.name,
-    latency: { p50Ms: percentileOf(sorted, 50), p95Ms: percentileOf(sorted, 95), meanMs: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length) },
+    latency: { p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), meanMs: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length) },
   }
 }
 

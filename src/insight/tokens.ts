@@ -2,6 +2,7 @@
  * Token lengths of texts as the profile's own tokenizer sees them (document prefix included,
  * special tokens included), before truncation: what max_tokens cuts off.
  */
+import { percentile } from '../encoder/benchmark.js'
 import type { Profile } from '../core/types.js'
 import { resolveModel } from '../encoder/resolve-model.js'
 import { TextTokenizer } from '../encoder/text-tokenizer.js'
@@ -27,20 +28,14 @@ export interface TokenStats {
   truncatedShare: number
 }
 
-/** Nearest-rank percentile of sorted values. */
-export function percentileOf(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-  return sorted[rank] ?? 0
-}
 
 export function tokenStats(lengths: readonly number[], maxTokens: number): TokenStats {
   const sorted = [...lengths].sort((a, b) => a - b)
   const truncated = sorted.filter((n) => n > maxTokens).length
   return {
     texts: sorted.length,
-    p50: percentileOf(sorted, 50),
-    p95: percentileOf(sorted, 95),
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
     max: sorted[sorted.length - 1] ?? 0,
     maxTokens,
     truncated,
