@@ -44,7 +44,7 @@ async function apply(dir: string) {
     await applyPlan(ctx, await makePlan(ctx, { measure: false }))
     return { ok: true as const, stats }
   } catch (err) {
-    return { ok: false as const, code: isEmbedformError(err) ? err.code : String(err), stats }
+    return { ok: false as const, code: isEmbedformError(err) ? `${err.code}: ${err.message}` : String(err), stats }
   } finally {
     await ctx.close()
   }
@@ -57,6 +57,8 @@ function writers(db: TestDatabase, perSecond: number) {
   const one = async (w: number) => {
     const client = new pg.Client({ connectionString: db.url })
     await client.connect()
+    // The application's durability choice, not embedform's: without it, fsync per commit caps the writers below the target rate.
+    await client.query('SET synchronous_commit = off')
     const interval = (1000 * WRITERS) / perSecond
     let next = performance.now()
     try {

@@ -49,7 +49,11 @@ describe('pgvector migration lock (native)', () => {
     expect((await second.inspect(c)).lock).toMatchObject({ holder: 'apply from ci' })
 
     // What kill -9 leaves behind: the row stays, the session (and its advisory lock) is gone.
-    await db.sql(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()`)
+    // Only this test's database: other test files hold their own migration locks on the same server.
+    await db.sql(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks
+        WHERE locktype = 'advisory' AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    )
     await expect.poll(async () => (await second.inspect(c)).lock).toBeNull()
     const release = await second.lock(c, 'apply from laptop')
     expect((await second.inspect(c)).lock).toMatchObject({ holder: 'apply from laptop' })
