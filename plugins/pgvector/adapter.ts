@@ -306,7 +306,8 @@ export class PgvectorAdapter implements StoreAdapter {
     // The row outlives a killed process; the advisory lock does not. Only a held lock counts.
     const r = await this.driver.query<{ held: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int::oid
-                 AND objid = hashtext($2)::oid AND objsubid = 2 AND granted) AS held`,
+                 AND objid = hashtext($2)::oid AND objsubid = 2 AND granted
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS held`,
       [ADVISORY_CLASS, ref.collectionKey],
     )
     return r.rows[0]?.held ? row : null
