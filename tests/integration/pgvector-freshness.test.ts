@@ -204,7 +204,7 @@ describe('apply under hundreds of writes per second, through the CLI (native Pos
 
   it('completes with 0 stale and 0 missing live rows while writers run through the whole apply', async () => {
     writeProject(dir, { kind: 'pgvector', url: db.url }, 'passage')
-    const writers = startWriters(4, 100)
+    const writers = startWriters(4, 60)
     const reader = startReader()
     const holder = new pg.Client({ connectionString: db.url })
     await holder.connect()
@@ -217,7 +217,7 @@ describe('apply under hundreds of writes per second, through the CLI (native Pos
       await holder.query(`UPDATE docs SET body = body || ' (held across the swap)' WHERE id = 5`)
       await new Promise((r) => setTimeout(r, 1500))
       await holder.query('COMMIT')
-      await apply.waitFor((line) => (/"type":"step-end".*\/cutover"/.test(line) ? true : undefined), 60_000)
+      await apply.waitFor((line) => (/"type":"step-end".*\/cutover"/.test(line) ? true : undefined), 240_000)
     } finally {
       rate = await writers.stop()
       const done = await apply.done

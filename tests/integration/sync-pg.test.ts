@@ -176,7 +176,10 @@ describe('sync on native PostgreSQL', () => {
       await a.waitFor((l) => (l.includes('"watching"') ? true : undefined), 60_000)
       await b.waitFor((l) => (l.includes('"watching"') ? true : undefined), 60_000)
       let writer = startWriter(15)
+      // Both watchers take part: wait (bounded) until each has reported a pass that embedded rows.
+      const shared = Date.now() + 60_000
       await new Promise((r) => setTimeout(r, 2500))
+      while ((embeddedBy(a) === 0 || embeddedBy(b) === 0) && Date.now() < shared) await new Promise((r) => setTimeout(r, 250))
       await writer.stop()
       expect(embeddedBy(a)).toBeGreaterThan(0)
       expect(embeddedBy(b)).toBeGreaterThan(0)
