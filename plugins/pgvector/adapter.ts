@@ -491,6 +491,11 @@ export class PgvectorAdapter implements StoreAdapter {
     }
   }
 
+  /** Whether the collection has a freshness record yet (an adopted table never locked has none). */
+  private async tracked(ref: TableRef): Promise<boolean> {
+    return (await state.stateExists(this.driver)) && (await changeRecordExists(this.driver, ref))
+  }
+
   private async keyType(ref: TableRef): Promise<string> {
     const table = await this.requireTable(ref)
     const keyType = (await columnFacts(this.driver, table.oid)).get(ref.key)?.type
@@ -542,7 +547,7 @@ export class PgvectorAdapter implements StoreAdapter {
     return this.guard('freshness', ref, async () => {
       const g = await this.requireGeneration(c, ref, generation)
       const table = await this.requireTable(ref)
-      const tracked = (await state.stateExists(this.driver)) && (await changeRecordExists(this.driver, ref))
+      const tracked = await this.tracked(ref)
       if (table.reltuples >= EXACT_COUNT_BELOW && tracked) {
         const { rows, populated } = await this.counts(ref, table, [g.physical])
         return estimatedFreshness(this.driver, ref, g.id, g.physical, await this.keyType(ref), { rows, populated: populated.get(g.physical) ?? 0 })
@@ -671,7 +676,7 @@ export class PgvectorAdapter implements StoreAdapter {
     return this.guard('verify', ref, async () => {
       const g = await this.requireGeneration(c, ref, generation)
       const table = await this.requireTable(ref)
-      const tracked = (await state.stateExists(this.driver)) && (await changeRecordExists(this.driver, ref))
+      const tracked = await this.tracked(ref)
       const n = tracked
         ? await exactCounts(this.driver, ref, g.id, g.physical, g.storage, g.dimensions)
         : { ...(await this.untrackedCounts(ref, g)), fresh: 0, stale: 0, unverified: 0, queued: 0 }
