@@ -37,7 +37,7 @@ import type {
   WriteOptions,
 } from '../../src/store/adapter.js'
 import { columnFacts, indexFacts, tableFacts, type ColumnFacts, type IndexFacts } from './catalog.js'
-import { changeRecord, changeRecordExists, forgetGeneration, installChangeRecord } from './changes.js'
+import { changeRecord, changeRecordExists, forgetGeneration, installChangeRecord, queueHighWater } from './changes.js'
 import { sqlState, type Driver, type Queryable } from './driver.js'
 import { consumeQueue, estimatedFreshness, exactCounts, queuePage, sliceFilter, toPending } from './freshness.js'
 import { quoteIdent } from './identifiers.js'
@@ -436,19 +436,30 @@ export class PgvectorAdapter implements StoreAdapter {
     }
     const text = textExpression(ref, 't', 1)
     const range = leases.rangeFilter(ref, opts.range ? await this.keyType(ref) : '', opts.range, text.params.length + 1)
-    const keyParam = text.params.length + range.params.length + 1
+    // Rows the application inserts or edits while the pass runs are queued, and catch-up embeds
+    // them; leaving them out here is what lets a pass end however fast the application inserts.
+    const startSeq = await this.guard('pending (backfill)', ref, () => queueHighWater(this.driver))
+    const seqParam = text.params.length + range.params.length + 1
+    const keyParam = seqParam + 1
     const limitParam = keyParam + 1
     const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, md5(${text.sql}) AS token FROM ${ref.qualified} t`
     const order = `ORDER BY t.${quoteIdent(ref.key)} LIMIT $${limitParam}`
-    const nullCol = `t.${quoteIdent(g.physical)} IS NULL${range.sql}`
+    const queuedSince = `NOT EXISTS (SELECT 1 FROM ${changeRecord(ref).queue} q WHERE q.g = ${Math.trunc(g.id)} AND q.k = t.${quoteIdent(ref.key)}::text AND q.seq > $${seqParam}::bigint)`
+    const nullCol = `t.${quoteIdent(g.physical)} IS NULL${range.sql} AND ${queuedSince}`
     let last: RowKey | null = null
     for (;;) {
       const r: { rows: { k: RowKey; text: string; token: string }[] } = await this.guard(`pending (${opts.phase})`, ref, () =>
         last === null
-          ? this.driver.query(`${select} WHERE ${nullCol} ORDER BY t.${quoteIdent(ref.key)} LIMIT $${keyParam}`, [...text.params, ...range.params, opts.batchSize])
+          ? this.driver.query(`${select} WHERE ${nullCol} ORDER BY t.${quoteIdent(ref.key)} LIMIT $${keyParam}`, [
+              ...text.params,
+              ...range.params,
+              startSeq,
+              opts.batchSize,
+            ])
           : this.driver.query(`${select} WHERE ${nullCol} AND t.${quoteIdent(ref.key)} > $${keyParam} ${order}`, [
               ...text.params,
               ...range.params,
+              startSeq,
               last,
               opts.batchSize,
             ]),

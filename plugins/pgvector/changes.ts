@@ -139,3 +139,12 @@ export async function changeRecordExists(q: Queryable, ref: TableRef): Promise<b
   const res = await q.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ok`, [r.queue, r.hashes])
   return res.rows[0]?.ok === true
 }
+
+/**
+ * The change sequence's last value: every queue entry made after this call has a higher seq.
+ * (Sequences are not transactional, so this holds for entries of transactions still open.)
+ */
+export async function queueHighWater(q: Queryable): Promise<string> {
+  const r = await q.query<{ seq: string }>(`SELECT last_value::text AS seq FROM embedform.change_seq`)
+  return r.rows[0]?.seq ?? '0'
+}

@@ -144,7 +144,9 @@ export interface VectorRow {
 export interface PendingOptions {
   batchSize: number
   /**
-   * backfill: every row without a vector in the generation, keyset order.
+   * backfill: every row without a vector in the generation, keyset order. Rows inserted or
+   * edited while the pass runs may be left to catch-up (a store with a change record does), so
+   * a pass ends however fast the application inserts.
    * catchup: the generation's change queue: rows inserted, edited or deleted since their vector
    * was written (cost proportional to the changes, never a scan of the whole collection). One
    * pass reads what was queued when it started, so a pass ends however fast writes arrive. A

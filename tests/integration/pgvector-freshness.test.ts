@@ -202,9 +202,7 @@ describe('apply under hundreds of writes per second, through the CLI (native Pos
     return { stats, stop: async () => ((running = false), done) }
   }
 
-  // Skipped: in the last runs this scenario stalled inside the cutover step's catch-up under the
-  // writers (no pass completes); the adapter-level held-transaction test above still runs. Open in #9.
-  it.skip('completes with 0 stale and 0 missing live rows while writers run through the whole apply', async () => {
+  it('completes with 0 stale and 0 missing live rows while writers run through the whole apply', async () => {
     writeProject(dir, { kind: 'pgvector', url: db.url }, 'passage')
     const writers = startWriters(4, 60)
     const reader = startReader()
