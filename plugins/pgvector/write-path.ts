@@ -34,6 +34,18 @@ export interface WriteTarget {
 
 /** Most transactions one batch is split into (see writeInRounds). */
 const MAX_ROUNDS = 6
+/**
+ * Rows per transaction into an indexed column. Each row costs an insert into every vector index
+ * of the table (milliseconds for HNSW), and an application edit of a row being written waits for
+ * the transaction: small ones keep that wait short.
+ */
+const INDEXED_CHUNK = 100
+
+function chunks<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size))
+  return out
+}
 
 /** Writes `rows` inside the caller's transaction; returns the keys the guard let through (as text). */
 export async function writeVectors(tx: Queryable, t: WriteTarget, rows: VectorRow[]): Promise<string[]> {
@@ -110,13 +122,13 @@ async function locate(q: Queryable, t: WriteTarget, rows: VectorRow[]): Promise<
 }
 
 /**
- * Writes a batch in rounds of committed transactions (see roundsByPage), or in one when an index
- * covers the generation's column: no write to it can be heap-only then. Returns the number of
- * rows written.
+ * Writes a batch in rounds of committed transactions (see roundsByPage), or, when an index covers
+ * the generation's column (no write to it can be heap-only then), in small transactions. Returns
+ * the number of rows written.
  */
 export async function writeInRounds(transaction: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>, t: WriteTarget, rows: VectorRow[]): Promise<number> {
   if (rows.length === 0) return 0
-  const rounds = t.indexed ? [rows] : roundsByPage(rows, await transaction((tx) => locate(tx, t, rows)))
+  const rounds = t.indexed ? chunks(rows, INDEXED_CHUNK) : roundsByPage(rows, await transaction((tx) => locate(tx, t, rows)))
   let written = 0
   for (const round of rounds) written += (await transaction((tx) => writeVectors(tx, t, round))).length
   return written
