@@ -49,5 +49,12 @@ export function sliceFilter(slice: unknown, ctx: { pit: boolean; scroll: boolean
   }
   // One shard: the server keeps the documents whose _id hashes to the slice (TermsSliceQuery), so
   // a document is in the same slice whichever point-in-time or scroll reads it.
-  return (docId) => createHash('md5').update(docId).digest().readUInt32BE(0) % max === id
+  return (docId) => idHash(docId) % max === id
+}
+
+const hashes = new Map<string, number>()
+function idHash(docId: string): number {
+  let h = hashes.get(docId)
+  if (h === undefined) hashes.set(docId, (h = createHash('md5').update(docId).digest().readUInt32BE(0)))
+  return h
 }
