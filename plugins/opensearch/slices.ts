@@ -37,9 +37,9 @@ interface SliceDoc {
   collection: string
   generation: number
   slice: number
-  holder: string | null
+  holder: string
   /** The holder's ttl: how long the document may stay unchanged before its slice is free. */
-  ttlMs: number | null
+  ttlMs: number
   done: boolean
   at: string
 }
@@ -97,7 +97,7 @@ export class SliceLeases {
       if (d?.source.done) continue
       open++
       if (this.held.has(id)) continue
-      const left = d && d.source.holder !== null ? this.expiresIn(id, d, opts.ttlMs) : 0
+      const left = d ? this.expiresIn(id, d) : 0
       if (left > 0) {
         waitMs = Math.min(waitMs, left)
         continue
@@ -162,8 +162,8 @@ export class SliceLeases {
   }
 
   /** Milliseconds until the holder's lease runs out, as this process has watched the document: 0 = expired. */
-  private expiresIn(id: string, d: Versioned<SliceDoc>, fallbackTtlMs: number): number {
-    const ttl = d.source.ttlMs ?? fallbackTtlMs
+  private expiresIn(id: string, d: Versioned<SliceDoc>): number {
+    const ttl = d.source.ttlMs
     const now = performance.now()
     const last = this.seen.get(id)
     if (!last || last.seqNo !== d.seqNo || last.primaryTerm !== d.primaryTerm) {
