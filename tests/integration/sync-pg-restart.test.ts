@@ -4,7 +4,8 @@
  * (every connection cut, new ones refused, as from a stopped server) while the application keeps
  * writing straight to PostgreSQL. The watcher must report itself disconnected, retry with a
  * growing backoff, reconnect once the proxy is back, sweep, and leave every row with the vector
- * of its current text (checked against a fresh encode). sync-pg.test.ts covers the other kind of
+ * of its current text (checked against a fresh encode). The cut lands wherever the watcher is,
+ * a write transaction included, and must never crash it. sync-pg.test.ts covers the other kind of
  * restart: connections killed on a server that stays up (pg_terminate_backend).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
