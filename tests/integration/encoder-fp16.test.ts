@@ -28,7 +28,8 @@ describe('profiles with model.quantize: fp16', () => {
   it('bert-tiny: the converted BERT loads and encodes on CPU, every vector within cosine 0.999 of fp32', async () => {
     const sims = await cosines(makeProfile({ name: 'bert-tiny', dimensions: 32, maxTokens: 256, threads: 1 }))
     expect(sims).toHaveLength(200)
-    // Measured: min 0.99998, so 0.999 leaves room for onnxruntime kernel differences, not for a broken graph.
+    // Measured on CPU: min 0.99999997 (onnxruntime computes the ops it has no float16 kernel for in
+    // float32, so this is the cost of float16 weights; float16 arithmetic on a GPU is not measured here).
     expect(Math.min(...sims)).toBeGreaterThan(0.999)
   }, 180_000)
 
