@@ -205,13 +205,15 @@ export function convertToFp16(bytes: Uint8Array, opts: Fp16Options & { file?: st
     renamed.set(name, half)
     edgeCasts.first.push({ name: names.unique(`${name}_Cast_fp16`), opType: 'Cast', inputs: [name], outputs: [half], attributes: { to: attr.int(DataType.FLOAT16) } })
   }
-  const inputRenames = new Map(renamed)
+  const graphInputs = new Set(namesOf(graphFields, GRAPH.INPUT))
   for (const f of graphFields.filter((x) => x.field === GRAPH.OUTPUT)) {
     const name = valueInfoName(f)
     if (elemTypeOf(f) !== DataType.FLOAT) continue
+    // Only a node's output can be renamed to its float16 value and cast back under its own name.
+    if (graphInputs.has(name) || initializerNames.has(name)) throw convertError(`graph output ${name} is a graph input or a weight, not computed by a node`, opts.file, OTHER_CONVERTER_HINT)
     const half = names.unique(`${name}_fp16`)
     renamed.set(name, half)
-    edgeCasts.last.push({ name: names.unique(`${name}_Cast_fp32`), opType: 'Cast', inputs: [inputRenames.get(name) ?? half], outputs: [name], attributes: { to: attr.int(DataType.FLOAT) } })
+    edgeCasts.last.push({ name: names.unique(`${name}_Cast_fp32`), opType: 'Cast', inputs: [half], outputs: [name], attributes: { to: attr.int(DataType.FLOAT) } })
   }
   report.ioCasts = edgeCasts.first.length + edgeCasts.last.length
 

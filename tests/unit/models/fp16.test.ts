@@ -130,7 +130,7 @@ describe('convertToFp16', () => {
     expect(fp32Out[0]).toBeLessThan(-1e30)
   })
 
-  it('refuses ops it cannot type, models already converted or quantized, and its output as int8 input', () => {
+  it('refuses ops it cannot type, outputs no node computes, models already converted or quantized, and its output as int8 input', () => {
     const b = new GraphBuilder('loop')
     const x = b.input('x', DataType.FLOAT, [2])
     b.output('y', b.op('RandomNormalLike', [x]), DataType.FLOAT, [2])
@@ -146,6 +146,11 @@ describe('convertToFp16', () => {
     expect(unsupported).toMatchObject({ code: 'E_CONVERT', kind: 'input', location: { file: 'weird.onnx' } })
     expect(unsupported.message).toContain('RandomNormalLike')
     expect(unsupported.hint).toContain('keep_io_types=True')
+
+    const passthrough = new GraphBuilder('passthrough')
+    passthrough.input('x', DataType.FLOAT, [2])
+    passthrough.output('x', 'x', DataType.FLOAT, [2])
+    expect(catchError(() => convertToFp16(bytesOf(makeModel(passthrough.build())))).message).toContain('graph output x is a graph input or a weight')
 
     const fp32 = bytesOf(makeModel(bertGraph(BERT_TINY_SHAPE, 7, 'none')))
     const fp16 = Buffer.concat(convertToFp16(fp32).chunks)
