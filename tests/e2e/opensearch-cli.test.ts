@@ -3,44 +3,14 @@
  * named like the alias), a profile change that makes a second generation, rollback and gc.
  * Run `npm run build` first.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.js'
 import { startOpenSearchDouble, type OpenSearchDouble } from '../helpers/opensearch-double/server.js'
+import { createApplicationIndex, writeOpenSearchProject } from '../helpers/opensearch-project.js'
 
-const STARTER = `name: starter
-model: { source: "builtin:starter" }
-dimensions: 100
-pooling: mean
-normalize: true
-max_tokens: 256
-batch_size: 256
-device: cpu
-index:
-  metric: cosine
-  opensearch: { engine: faiss, m: 16, ef_construction: 64 }
-`
-const PASSAGE = `name: passage
-extends: starter
-prefixes: { document: "passage: ", query: "query: " }
-`
-const config = (node: string, profile: string) => `version: 1
-stores:
-  search:
-    kind: opensearch
-    node: "${node}"
-collections:
-  docs:
-    store: search
-    alias: docs
-    key: id
-    text: [title, body]
-    vector: embedding
-    updated_at: updated_at
-    profile: ${profile}
-`
 
 const TOPICS = ['mortgage rates fall again', 'linux kernel release notes', 'garden tomatoes in july', 'football cup final tonight', 'cheap flights to lisbon']
 
@@ -48,19 +18,13 @@ describe('embedform CLI on OpenSearch (HTTP double, built CLI)', () => {
   let d: OpenSearchDouble
   let dir: string
   const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 180_000 })
-  const writeConfig = (profile: string) => writeFileSync(join(dir, 'embedding.config.yaml'), config(d.url, profile))
+  const writeConfig = (profile: string) => writeOpenSearchProject(dir, d.url, profile)
 
   beforeAll(async () => {
     d = await startOpenSearchDouble()
     dir = mkdtempSync(join(tmpdir(), 'embedform-os-e2e-'))
-    mkdirSync(join(dir, 'profiles'))
-    writeFileSync(join(dir, 'profiles', 'starter.yaml'), STARTER)
-    writeFileSync(join(dir, 'profiles', 'passage.yaml'), PASSAGE)
     writeConfig('starter')
-    d.cluster.createIndex('docs', {
-      settings: { index: { number_of_replicas: 0 } },
-      mappings: { properties: { id: { type: 'long' }, title: { type: 'text' }, body: { type: 'text' }, updated_at: { type: 'date', format: 'epoch_millis' } } },
-    })
+    createApplicationIndex(d)
     for (let i = 1; i <= 40; i++) {
       const topic = TOPICS[i % TOPICS.length] as string
       d.cluster.write({ op: 'index', index: 'docs', id: String(i), source: { id: i, title: `note ${i}`, body: `${topic} (${i})`, updated_at: 1_700_000_000_000 + i } })

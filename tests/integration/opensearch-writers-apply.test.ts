@@ -7,7 +7,7 @@
  * write was acknowledged before the switch holds the vector a fresh encode of that text gives.
  * Run `npm run build` first.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -15,42 +15,12 @@ import { loadConfig } from '../../src/config/index.js'
 import { openEncoder } from '../../src/encoder/index.js'
 import { jsonLines, spawnCli } from '../helpers/cli.js'
 import { startOpenSearchDouble, type OpenSearchDouble } from '../helpers/opensearch-double/server.js'
+import { createApplicationIndex, writeOpenSearchProject } from '../helpers/opensearch-project.js'
 import { passageText, spamPassages } from '../helpers/spam-corpus.js'
 
 const SEEDED = 400
 const INSERTABLE = 400
 
-const STARTER = `name: starter
-model: { source: "builtin:starter" }
-dimensions: 100
-pooling: mean
-normalize: true
-max_tokens: 256
-batch_size: 64
-device: cpu
-index:
-  metric: cosine
-  opensearch: { engine: faiss, m: 16, ef_construction: 64 }
-`
-const PASSAGE = `name: passage
-extends: starter
-prefixes: { document: "passage: ", query: "query: " }
-`
-const config = (node: string, profile: string) => `version: 1
-stores:
-  search:
-    kind: opensearch
-    node: "${node}"
-collections:
-  docs:
-    store: search
-    alias: docs
-    key: id
-    text: [title, body]
-    vector: embedding
-    updated_at: updated_at
-    profile: ${profile}
-`
 
 interface Acked {
   title: string
@@ -116,18 +86,13 @@ describe('writers through the whole apply (HTTP double, 1 s refresh, built CLI)'
   let d: OpenSearchDouble
   let dir: string
   const known = new Map<number, Acked>()
-  const writeConfig = (profile: string) => writeFileSync(join(dir, 'embedding.config.yaml'), config(d.url, profile))
+  const writeConfig = (profile: string) => writeOpenSearchProject(dir, d.url, profile)
 
   beforeAll(async () => {
     d = await startOpenSearchDouble()
     dir = mkdtempSync(join(tmpdir(), 'embedform-os-writers-'))
-    mkdirSync(join(dir, 'profiles'))
-    writeFileSync(join(dir, 'profiles', 'starter.yaml'), STARTER)
-    writeFileSync(join(dir, 'profiles', 'passage.yaml'), PASSAGE)
-    d.cluster.createIndex('docs', {
-      settings: { index: { number_of_replicas: 0, refresh_interval: '1s' } },
-      mappings: { properties: { id: { type: 'long' }, title: { type: 'text' }, body: { type: 'text' }, updated_at: { type: 'date', format: 'epoch_millis' } } },
-    })
+    writeOpenSearchProject(dir, d.url)
+    createApplicationIndex(d, '1s')
     for (const p of spamPassages(SEEDED)) {
       d.cluster.write({ op: 'index', index: 'docs', id: String(p.seq), source: { id: p.seq, title: p.title, body: p.body, updated_at: Date.now() } })
       known.set(p.seq, { title: p.title, body: p.body, index: 'docs' })

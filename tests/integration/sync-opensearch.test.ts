@@ -5,7 +5,7 @@
  * this store) does the same for documents written while it runs, then stops on SIGTERM.
  * Run `npm run build` first.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,36 +13,10 @@ import { loadConfig } from '../../src/config/index.js'
 import { openEncoder } from '../../src/encoder/index.js'
 import { jsonLines, runCli, spawnCli } from '../helpers/cli.js'
 import { startOpenSearchDouble, type OpenSearchDouble } from '../helpers/opensearch-double/server.js'
+import { createApplicationIndex, writeOpenSearchProject } from '../helpers/opensearch-project.js'
 import { passageText, spamPassages } from '../helpers/spam-corpus.js'
 
 const SEEDED = 300
-const STARTER = `name: starter
-model: { source: "builtin:starter" }
-dimensions: 100
-pooling: mean
-normalize: true
-max_tokens: 256
-batch_size: 64
-device: cpu
-index:
-  metric: cosine
-  opensearch: { engine: faiss, m: 16, ef_construction: 64 }
-`
-const config = (node: string) => `version: 1
-stores:
-  search:
-    kind: opensearch
-    node: "${node}"
-collections:
-  docs:
-    store: search
-    alias: docs
-    key: id
-    text: [title, body]
-    vector: embedding
-    updated_at: updated_at
-    profile: starter
-`
 
 describe('sync on the OpenSearch double (built CLI)', () => {
   let d: OpenSearchDouble
@@ -94,13 +68,8 @@ describe('sync on the OpenSearch double (built CLI)', () => {
   beforeAll(async () => {
     d = await startOpenSearchDouble()
     dir = mkdtempSync(join(tmpdir(), 'embedform-os-sync-'))
-    mkdirSync(join(dir, 'profiles'))
-    writeFileSync(join(dir, 'profiles', 'starter.yaml'), STARTER)
-    writeFileSync(join(dir, 'embedding.config.yaml'), config(d.url))
-    d.cluster.createIndex('docs', {
-      settings: { index: { number_of_replicas: 0, refresh_interval: '1s' } },
-      mappings: { properties: { id: { type: 'long' }, title: { type: 'text' }, body: { type: 'text' }, updated_at: { type: 'date', format: 'epoch_millis' } } },
-    })
+    writeOpenSearchProject(dir, d.url)
+    createApplicationIndex(d, '1s')
     for (const p of passages.slice(0, SEEDED)) d.cluster.write({ op: 'index', index: 'docs', id: String(p.seq), source: { id: p.seq, title: p.title, body: p.body, updated_at: Date.now() } })
     d.cluster.refresh('docs')
     const apply = await runCli(['apply', '--auto-approve', '--json'], { cwd: dir, timeoutMs: 300_000 })

@@ -7,7 +7,7 @@
  * text. The double answers each _bulk late (a loaded cluster) so that the kill lands mid-slice.
  * Run `npm run build` first.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -15,36 +15,10 @@ import { loadConfig } from '../../src/config/index.js'
 import { openEncoder } from '../../src/encoder/index.js'
 import { jsonLines, spawnCli } from '../helpers/cli.js'
 import { startOpenSearchDouble, type OpenSearchDouble } from '../helpers/opensearch-double/server.js'
+import { createApplicationIndex, writeOpenSearchProject } from '../helpers/opensearch-project.js'
 import { passageText, spamPassages } from '../helpers/spam-corpus.js'
 
 const DOCS = 1200
-const STARTER = `name: starter
-model: { source: "builtin:starter" }
-dimensions: 100
-pooling: mean
-normalize: true
-max_tokens: 256
-batch_size: 64
-device: cpu
-index:
-  metric: cosine
-  opensearch: { engine: faiss, m: 16, ef_construction: 64 }
-`
-const config = (node: string) => `version: 1
-stores:
-  search:
-    kind: opensearch
-    node: "${node}"
-collections:
-  docs:
-    store: search
-    alias: docs
-    key: id
-    text: [title, body]
-    vector: embedding
-    updated_at: updated_at
-    profile: starter
-`
 
 interface SliceDoc {
   kind: string
@@ -87,13 +61,8 @@ describe('workers sharing a backfill (OpenSearch double, sliced point-in-time)',
   beforeAll(async () => {
     d = await startOpenSearchDouble()
     dir = mkdtempSync(join(tmpdir(), 'embedform-worker-os-'))
-    mkdirSync(join(dir, 'profiles'))
-    writeFileSync(join(dir, 'profiles', 'starter.yaml'), STARTER)
-    writeFileSync(join(dir, 'embedding.config.yaml'), config(d.url))
-    d.cluster.createIndex('docs', {
-      settings: { index: { number_of_replicas: 0, refresh_interval: '1s' } },
-      mappings: { properties: { id: { type: 'long' }, title: { type: 'text' }, body: { type: 'text' }, updated_at: { type: 'date', format: 'epoch_millis' } } },
-    })
+    writeOpenSearchProject(dir, d.url)
+    createApplicationIndex(d, '1s')
     for (const p of spamPassages(DOCS)) d.cluster.write({ op: 'index', index: 'docs', id: String(p.seq), source: { id: p.seq, title: p.title, body: p.body, updated_at: Date.now() } })
     d.cluster.refresh('docs')
   })
