@@ -34,15 +34,24 @@ export default class Status extends BaseCommand {
     const ctx = await createEngineContext(flags.config, { log: (m) => this.note(m) })
     let report: StatusReport
     const attestations: AttestReport[] = []
+    const interrupt = flags.attest ? this.interruptible('abandoning the sample being attested (attest only reads)') : undefined
     try {
       report = await status(ctx, flags.collection)
       if (flags.attest) {
-        for (const c of selectCollections(ctx, flags.collection)) {
-          const a = await attestLive(ctx, c, flags.sample)
+        const collections = selectCollections(ctx, flags.collection)
+        for (const c of collections) {
+          const done = attestations.map((a) => a.collection).join(', ') || 'none'
+          const a = await this.untilInterrupted(
+            attestLive(ctx, c, flags.sample),
+            interrupt!.signal,
+            `status --attest was interrupted while attesting ${c.name}: attested ${attestations.length} of ${collections.length} collection(s) (${done}); nothing was changed`,
+            `run \`embedform status --attest${flags.collection ? '' : ` --collection ${c.name}`} --sample ${flags.sample}\` again, with a smaller --sample to finish sooner`,
+          )
           if (a) attestations.push(a)
         }
       }
     } finally {
+      interrupt?.release()
       await ctx.close()
     }
     const stashedHere = (planId: string) => existsSync(stashedPlanPath(ctx.config, planId))

@@ -1,0 +1,83 @@
+/**
+ * SIGTERM stops a long-running command like Ctrl-C does (issue #11): after the batch in flight,
+ * saying what was done and the next command, exit 143 (130 for SIGINT), and leaving state the
+ * next run continues from.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { vector } from '@electric-sql/pglite-pgvector'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { jsonLines, runCli, spawnCli, writeProject } from '../helpers/cli.js'
+import { seedDocs, spamPassages } from '../helpers/spam-corpus.js'
+
+const ROWS = 1500
+let dir: string
+const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 240_000 })
+
+async function liveFreshness(): Promise<{ fresh: number; stale: number; missing: number }> {
+  const r = await cli(['status', '--json'])
+  expect(r.code, r.stderr).toBe(0)
+  const c = JSON.parse(r.stdout).collections[0]
+  return c.generations.find((g: { status: string }) => g.status === 'live').freshness
+}
+
+/** Edits every row's text while no CLI has the PGlite directory open: all of them go stale. */
+async function editAllTexts(tag: string): Promise<void> {
+  const db = new PGlite(join(dir, 'data'), { extensions: { vector } })
+  try {
+    await db.exec(`UPDATE docs SET title = title || ' ${tag}'`)
+  } finally {
+    await db.close()
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'embedform-signals-'))
+  writeProject(dir, { kind: 'pglite', path: 'data' }, 'starter')
+  const db = new PGlite(join(dir, 'data'), { extensions: { vector } })
+  try {
+    await db.exec('CREATE EXTENSION IF NOT EXISTS vector')
+    await seedDocs(db, spamPassages(ROWS))
+  } finally {
+    await db.close()
+  }
+  const applied = await cli(['apply', '--auto-approve'])
+  expect(applied.code, applied.stderr).toBe(0)
+}, 300_000)
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('sync stopped by a signal', () => {
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    it(`${signal}: stops after the batch in flight, says how many rows it embedded and what to run, exits ${code}; the next sync finishes`, async () => {
+      await editAllTexts(signal)
+      expect((await liveFreshness()).stale).toBe(ROWS)
+
+      const run = spawnCli(['sync', 'docs', '--json', '--batch-size', '20'], { cwd: dir, timeoutMs: 240_000 })
+      await run.waitFor((line) => (line.includes('"progress"') ? true : undefined))
+      run.child.kill(signal)
+      const stopped = await run.done
+      expect(stopped.code, stopped.stdout + stopped.stderr).toBe(code)
+      expect(stopped.signal).toBeNull()
+      const error = jsonLines(stopped.stdout).find((l) => l.type === 'error')?.error as { code: string; message: string; hint: string }
+      expect(error.code).toBe('E_INTERRUPTED')
+      const embedded = Number(/: ([\d,]+) row\(s\) embedded before it stopped/.exec(error.message)?.[1]?.replace(/,/g, ''))
+      expect(embedded).toBeGreaterThan(0)
+      expect(error.hint).toMatch(/run `embedform sync docs` again/)
+
+      // Every row it reported is fresh; the rest stay queued for the next run.
+      const after = await liveFreshness()
+      expect(after.fresh).toBeGreaterThanOrEqual(embedded)
+      expect(after.stale).toBeGreaterThan(0)
+      expect(after.fresh + after.stale).toBe(ROWS)
+
+      const again = await cli(['sync', 'docs'])
+      expect(again.code, again.stderr).toBe(0)
+      expect(await liveFreshness()).toMatchObject({ fresh: ROWS, stale: 0, missing: 0 })
+    }, 300_000)
+  }
+})
