@@ -62,7 +62,7 @@ Reads live state from the stores (never from a local file), and checks that appl
         flags.format === 'markdown'
           ? renderPlanMarkdown(plan, { ...insight, ...(lint ? { lint } : {}) })
           : renderPlan(plan) + renderPlanInsight(insight) + (flags.out ? `\nSaved the plan to ${flags.out}. Run \`embedform apply ${flags.out}\` to execute exactly this plan.\n` : '')
-      this.emit({ ...plan, drift: insight.drift, ...(insight.samples ? { samples: insight.samples } : {}) }, human)
+      this.emit({ ...plan, drift: insight.drift, zeroVectors: insight.zeroVectors, ...(insight.samples ? { samples: insight.samples } : {}) }, human)
       changed = planHasChanges(plan) || insight.drift.length > 0
     } finally {
       interrupt.release()
