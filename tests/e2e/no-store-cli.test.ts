@@ -64,6 +64,16 @@ describe('a store URL whose variable is unset', () => {
   })
 })
 
+describe('config show --resolved', () => {
+  it('prints paths under the working directory as they are: $PWD is a directory, not a password', async () => {
+    const r = await runCli(['config', 'show', '--resolved', '--json'], { cwd: dir, env: { ...env, PWD: dir, OLDPWD: dir }, timeoutMs: 30_000 })
+    expect(r.code, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as { settings: { path: string; value: unknown }[] }
+    expect(out.settings.find((s) => s.path === 'profiles_dir')?.value).toBe(join(dir, 'profiles'))
+    expect(r.stdout).not.toContain('****')
+  })
+})
+
 describe('a range error in a profile file', () => {
   it('validate reports that one error, not "unknown profile" for default_profile, the collection and the profile extending it', async () => {
     const d = mkdtempSync(join(tmpdir(), 'embedform-cascade-'))
