@@ -18,7 +18,7 @@ Without --watch, SIGTERM or Ctrl-C stops after the batch in flight, says how man
 
 Rows the encoder rejects are retried with backoff, listed in the result, and never hold up the rest.
 
-Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 bad input; with --detailed-exitcode, 3 when sync found rows to embed (the live generation had drifted).`
+Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 bad input, 130 / 143 stopped by SIGINT / SIGTERM; with --detailed-exitcode, 3 when sync found rows to embed (the live generation had drifted).`
 
   static override examples = [
     '<%= config.bin %> sync docs',
