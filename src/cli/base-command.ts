@@ -10,8 +10,7 @@ const SIGNAL_EXIT: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 }
 /**
  * Every command: `--json` and `--config`, errors rendered one way, exit codes from DESIGN.md
  * (0 ok, 1 failure, 2 bad input/usage, 3 plan has changes; 130 / 143 when SIGINT / SIGTERM stopped
- * the work). Commands stay thin: parse flags,
- * call the library, render.
+ * the work). Commands stay thin: parse flags, call the library, render.
  */
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
