@@ -37,6 +37,13 @@ describe('a store URL whose variable is unset', () => {
     }
   })
 
+  it('config show says why the store shows only its name and kind', async () => {
+    const r = await cli(['config', 'show'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).stores.main).toEqual({ name: 'main', kind: 'pgvector' })
+    expect(r.stderr).toContain(`note: store main: stores.main.url: environment variable ${UNSET} is not set; only commands that connect to it need it`)
+  })
+
   it('validate passes and names the unset variable as a warning, with its position', async () => {
     const r = await cli(['validate', '--json'])
     expect(r.code).toBe(0)
