@@ -3,7 +3,7 @@
  * saying what was done and the next command, exit 143 (130 for SIGINT), and leaving state the
  * next run continues from.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -80,4 +80,29 @@ describe('sync stopped by a signal', () => {
       expect(await liveFreshness()).toMatchObject({ fresh: ROWS, stale: 0, missing: 0 })
     }, 300_000)
   }
+})
+
+describe('encode stopped by SIGTERM', () => {
+  it('ends after the batch in flight with complete output lines, says up to which id, exits 143', async () => {
+    const input = join(dir, 'texts.jsonl')
+    const output = join(dir, 'vectors.jsonl')
+    writeFileSync(input, Array.from({ length: 300_000 }, (_, i) => JSON.stringify({ id: i, text: `text number ${i} about machine learning` })).join('\n'))
+    const run = spawnCli(['encode', '--profile', 'starter', '--input', input, '--output', output], { cwd: dir, timeoutMs: 240_000 })
+    // The first vectors on disk: the encoder is running.
+    for (let i = 0; i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      if (readFileSync(output, { flag: 'a+' }).length > 0) break
+    }
+    run.child.kill('SIGTERM')
+    const stopped = await run.done
+    expect(stopped.code, stopped.stderr).toBe(143)
+    const m = /error\[E_INTERRUPTED\] encode was interrupted after (\d+) text\(s\): .* holds their vectors, up to id (\d+), one complete line each/.exec(stopped.stderr)
+    expect(m, stopped.stderr).not.toBeNull()
+    const lines = readFileSync(output, 'utf8').trimEnd().split('\n')
+    expect(lines).toHaveLength(Number(m![1]))
+    expect(lines.length).toBeLessThan(300_000)
+    const last = JSON.parse(lines.at(-1)!) as { id: number; vector: number[] }
+    expect(last.id).toBe(Number(m![2]))
+    expect(last.vector).toHaveLength(100)
+  }, 300_000)
 })
