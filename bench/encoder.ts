@@ -11,7 +11,9 @@
  *   BENCH_TEXTS=200 BENCH_ROUNDS=2 BENCH_VARIANTS=embedform-fp32,embedform-int8 npx vite-node bench/encoder.ts
  *   BENCH_DEVICE=cuda npx vite-node bench/encoder.ts      # on a machine with the CUDA provider
  *   BENCH_MODE=session-options BENCH_QUANTIZE=int8 npx vite-node bench/encoder.ts   # each InferenceSession option vs the defaults
- *   BENCH_MODE=quality npx vite-node bench/encoder.ts     # int8 vs fp32: cosine and retrieval metrics per builtin model
+ *   BENCH_MODE=quality npx vite-node bench/encoder.ts     # int8 and fp16 vs fp32: cosine and retrieval metrics per builtin model
+ *   BENCH_MODE=quality BENCH_MODELS=bert-tiny BENCH_PRECISIONS=fp16 BENCH_QUERIES=100 npx vite-node bench/encoder.ts
+ *   BENCH_MODE=texts BENCH_TEXTS=2000 npx vite-node bench/encoder.ts > texts.jsonl   # the exact texts, for another framework (PyTorch)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -20,8 +22,9 @@ import { join } from 'node:path'
 import type { Device, Profile } from '../src/core/types.js'
 import { scoreRankings } from '../src/eval/evaluate.js'
 import { readQrels, readQueries } from '../src/eval/formats.js'
-import { compareEncoders, compareSessionOptions, parseVariants, runBenchWorkerIfAsked } from '../src/encoder/bench/index.js'
+import { benchTexts, compareEncoders, compareSessionOptions, parseVariants, runBenchWorkerIfAsked } from '../src/encoder/bench/index.js'
 import { cosine, openEncoder } from '../src/encoder/index.js'
+import type { Quantization } from '../src/models/index.js'
 import { buildRetrievalSet } from '../tests/helpers/retrieval-set.js'
 
 const QUALITY_MODELS: Record<string, Pick<Profile, 'dimensions' | 'pooling'>> = {
@@ -31,11 +34,11 @@ const QUALITY_MODELS: Record<string, Pick<Profile, 'dimensions' | 'pooling'>> = 
 }
 
 /**
- * The quality cost of int8: cosine of int8 to fp32 vectors over the corpus, and NDCG/Recall/MRR@10
- * of exact (brute-force) search on the built-in retrieval set (SpamAssassin subject → its body),
- * fp32 vs int8 — the same metrics `embedform eval` reports, without the store in between.
+ * The quality cost of int8 and fp16: cosine of their vectors to the fp32 vectors over the corpus,
+ * and NDCG/Recall/MRR@10 of exact (brute-force) search on the built-in retrieval set (SpamAssassin
+ * subject → its body) — the same metrics `embedform eval` reports, without the store in between.
  */
-async function quality(base: Profile, models: string[]): Promise<Record<string, unknown>> {
+async function quality(base: Profile, models: string[], precisions: Quantization[]): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'embedform-quality-'))
   try {
     const set = buildRetrievalSet(dir, { queries: Number(process.env.BENCH_QUERIES ?? 300), distractors: 300 })
@@ -48,7 +51,7 @@ async function quality(base: Profile, models: string[]): Promise<Record<string, 
       const fp32: Profile = { ...base, ...shape, name, model: { source: `builtin:${name}` } }
       const result: Record<string, unknown> = {}
       const vectors: Float32Array[][] = []
-      for (const profile of [fp32, { ...fp32, model: { ...fp32.model, quantize: 'int8' as const } }]) {
+      for (const profile of [fp32, ...precisions.map((quantize) => ({ ...fp32, model: { ...fp32.model, quantize } }))]) {
         const encoder = await openEncoder(profile)
         const d = await encoder.encode(docs, 'document')
         const q = await encoder.encode(queries.map((x) => x.text), 'query')
@@ -64,8 +67,10 @@ async function quality(base: Profile, models: string[]): Promise<Record<string, 
         for (const metric of ['ndcg', 'recall', 'mrr'] as const) metrics[`${metric}@10`] = Number(scoreRankings({ name: metric, k: 10 }, rankings, { qrels }).value.toFixed(4))
         result[profile.model.quantize ?? 'fp32'] = metrics
       }
-      const sims = (vectors[0] ?? []).map((v, i) => cosine(v, vectors[1]?.[i] as Float32Array)).sort((a, b) => a - b)
-      result.cosineInt8VsFp32 = { min: Number((sims[0] ?? 0).toFixed(6)), median: Number((sims[Math.floor(sims.length / 2)] ?? 0).toFixed(6)), texts: sims.length }
+      precisions.forEach((precision, k) => {
+        const sims = (vectors[0] ?? []).map((v, i) => cosine(v, vectors[k + 1]?.[i] as Float32Array)).sort((a, b) => a - b)
+        result[`cosine ${precision} vs fp32`] = { min: Number((sims[0] ?? 0).toFixed(8)), median: Number((sims[Math.floor(sims.length / 2)] ?? 0).toFixed(8)), texts: sims.length }
+      })
       out[name] = result
     }
     return { queries: queries.length, documents: docs.length, models: out }
@@ -99,9 +104,17 @@ if (!(await runBenchWorkerIfAsked())) {
   const texts = Number(process.env.BENCH_TEXTS ?? 400)
   const words = Number(process.env.BENCH_WORDS ?? 200)
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+  if (process.env.BENCH_MODE === 'texts') {
+    for (const text of benchTexts(texts, words)) process.stdout.write(`${JSON.stringify({ text })}\n`)
+    process.exit(0)
+  }
   const report =
     process.env.BENCH_MODE === 'quality'
-      ? await quality(profile, (process.env.BENCH_MODELS ?? Object.keys(QUALITY_MODELS).join(',')).split(','))
+      ? await quality(
+          profile,
+          (process.env.BENCH_MODELS ?? Object.keys(QUALITY_MODELS).join(',')).split(','),
+          (process.env.BENCH_PRECISIONS ?? 'int8,fp16').split(',') as Quantization[],
+        )
       : process.env.BENCH_MODE === 'session-options'
       ? await compareSessionOptions({
           profile: process.env.BENCH_QUANTIZE === 'int8' ? { ...profile, model: { ...profile.model, quantize: 'int8' } } : profile,

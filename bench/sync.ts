@@ -1,5 +1,5 @@
 /**
- * Sync and worker benchmarks on native PostgreSQL. Prints one JSON object.
+ * Sync and worker benchmarks on native PostgreSQL and the OpenSearch HTTP double. Prints one JSON object.
  *   npx vite-node bench/sync.ts            (needs scripts/setup-postgres.sh; npm run build not needed)
  *
  * 1. `sync --watch` lag under a steady write load: the application edits distinct rows at a fixed
@@ -9,8 +9,9 @@
  *    change), sampled every 100 ms.
  * 2. Backfill throughput with 1, 2 and 4 workers sharing key-range leases, with an encoder that
  *    sleeps per batch (a stand-in for a GPU: on 2 shared cores more CPU encoders cannot help).
+ * 3. The same on the OpenSearch HTTP double, the workers sharing slices of a sliced point-in-time.
  * Numbers depend on the machine's load: loadavg is reported with them. Knobs: BENCH_WRITES_PER_SECOND,
- * BENCH_WRITE_SECONDS, BENCH_ONLY=lag|workers.
+ * BENCH_WRITE_SECONDS, BENCH_ONLY=lag|workers|os-workers.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -18,17 +19,19 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { engineContextFor } from '../src/cli/engine-context.js'
 import { loadConfig } from '../src/config/index.js'
-import type { Collection } from '../src/core/types.js'
+import type { Collection, IndexSettings } from '../src/core/types.js'
 import type { Encoder } from '../src/encoder/types.js'
 import type { StoreAdapter } from '../src/store/adapter.js'
 import { watch } from '../src/sync/index.js'
 import { leasedBackfill } from '../src/workers/backfill.js'
 import { changeRecord } from '../plugins/pgvector/changes.js'
+import { OpenSearchAdapter, OsHttp } from '../plugins/opensearch/index.js'
 import { plugin } from '../plugins/pgvector/index.js'
 import { resolveTable } from '../plugins/pgvector/table-ref.js'
-import { testSpec } from '../tests/conformance/generation-spec.js'
+import { testSpec } from '../src/testing/spec.js'
 import { fakeVector } from '../tests/helpers/fake-encoder.js'
 import { runCli, writeProject } from '../tests/helpers/cli.js'
+import { startOpenSearchDouble } from '../tests/helpers/opensearch-double/server.js'
 import { createDocsTable, createTestDatabase } from '../tests/helpers/pg.js'
 import { seedDocs, spamPassages } from '../tests/helpers/spam-corpus.js'
 
@@ -39,6 +42,14 @@ const WORKER_ROWS = 4000
 const WORKER_BATCH = 100
 const ENCODER_SLEEP_MS = 100
 const DIMS = 64
+
+/** What tests/conformance/generation-spec.ts uses, restated: that module pulls in vitest through the conformance kit. */
+const HNSW_COSINE: IndexSettings = {
+  metric: 'cosine',
+  storage: 'vector',
+  pgvector: { type: 'hnsw', m: 16, efConstruction: 64 },
+  opensearch: { engine: 'faiss', m: 16, efConstruction: 64 },
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const round = (x: number) => Math.round(x)
@@ -150,7 +161,7 @@ async function workerThroughput() {
     const runs: Record<string, unknown>[] = []
     for (const [i, workers] of [1, 2, 4].entries()) {
       const g = i + 1
-      await adapters[0]!.createGeneration(c, testSpec(g, DIMS))
+      await adapters[0]!.createGeneration(c, testSpec(g, DIMS, HNSW_COSINE))
       await adapters[0]!.planRanges!(c, g, 500)
       const load = loadavg()[0]!
       const t0 = performance.now()
@@ -171,8 +182,49 @@ async function workerThroughput() {
   }
 }
 
-/** BENCH_ONLY=lag or BENCH_ONLY=workers runs one half. */
+/**
+ * The same backfill on the OpenSearch HTTP double: slices of a sliced point-in-time leased in
+ * `.embedform`. Each worker has its own adapter (its own lease bookkeeping, as a process would);
+ * the double answers in this process, so its own work shares the event loop with the workers.
+ */
+async function openSearchWorkerThroughput() {
+  const d = await startOpenSearchDouble()
+  const c: Collection = { name: 'docs', store: 'bench', profile: 'p', target: 'docs', key: 'id', text: { columns: ['body'], separator: ' ' }, vector: 'embedding', updatedAt: 'updated_at' }
+  const adapters = Array.from({ length: 4 }, () => new OpenSearchAdapter(OsHttp.fromStore({ name: 'bench', kind: 'opensearch', node: d.url })))
+  try {
+    d.cluster.createIndex('docs', {
+      settings: { index: { number_of_replicas: 0 } },
+      mappings: { properties: { id: { type: 'long' }, body: { type: 'text' }, updated_at: { type: 'date', format: 'epoch_millis' } } },
+    })
+    for (const [i, p] of spamPassages(WORKER_ROWS).entries()) d.cluster.write({ op: 'index', index: 'docs', id: String(i + 1), source: { id: i + 1, body: p.body, updated_at: Date.now() } })
+    d.cluster.refresh('docs')
+    const runs: Record<string, unknown>[] = []
+    for (const [i, workers] of [1, 2, 4].entries()) {
+      const g = i + 1
+      await adapters[0]!.createGeneration(c, testSpec(g, DIMS, HNSW_COSINE))
+      await adapters[0]!.planRanges(c, g, 500)
+      const load = loadavg()[0]!
+      const t0 = performance.now()
+      const done = await Promise.all(
+        adapters.slice(0, workers).map((adapter, w) =>
+          leasedBackfill({ adapter, collection: c, generation: g, encoder: sleepingEncoder(), holder: `bench worker ${w}`, ttlMs: 10_000, batchSize: WORKER_BATCH, retryBaseMs: 100 }),
+        ),
+      )
+      const seconds = (performance.now() - t0) / 1000
+      const rows = done.reduce((s, x) => s + x.found, 0)
+      runs.push({ workers, rows, slices: done.reduce((s, x) => s + x.ranges, 0), seconds: Number(seconds.toFixed(2)), rowsPerSecond: round(rows / seconds), loadavg1m: Number(load.toFixed(2)) })
+      await adapters[0]!.dropGeneration(c, g)
+    }
+    return { store: 'opensearch double', rows: WORKER_ROWS, batch: WORKER_BATCH, encoderSleepMsPerBatch: ENCODER_SLEEP_MS, runs }
+  } finally {
+    await Promise.allSettled(adapters.map((a) => a.close()))
+    await d.close()
+  }
+}
+
+/** BENCH_ONLY=lag, BENCH_ONLY=workers (PostgreSQL) or BENCH_ONLY=os-workers (OpenSearch double) runs one part. */
 const only = process.env.BENCH_ONLY
-const lag = only === 'workers' ? null : await watchLag()
-const workers = only === 'lag' ? null : await workerThroughput()
-process.stdout.write(`${JSON.stringify({ bench: 'sync', watchLag: lag, workers, loadavg: loadavg().map((x) => Number(x.toFixed(2))) }, null, 2)}\n`)
+const lag = only === undefined || only === 'lag' ? await watchLag() : null
+const workers = only === undefined || only === 'workers' ? await workerThroughput() : null
+const openSearchWorkers = only === undefined || only === 'os-workers' ? await openSearchWorkerThroughput() : null
+process.stdout.write(`${JSON.stringify({ bench: 'sync', watchLag: lag, workers, openSearchWorkers, loadavg: loadavg().map((x) => Number(x.toFixed(2))) }, null, 2)}\n`)

@@ -11,6 +11,9 @@ import type {
   GenerationState,
   Hit,
   Journal,
+  KeyRange,
+  LeaseClaim,
+  LeaseOptions,
   LiveState,
   PendingOptions,
   PendingRow,
@@ -32,6 +35,7 @@ import { describeKnn, generationMapping, knnFieldMapping, knnInput, osIndexSetti
 import { checkSortableKey, fieldMapping, scanIndex } from './paging.js'
 import { preflight } from './preflight.js'
 import { sampleDocs } from './sample.js'
+import { DEFAULT_MAX_SLICES_PER_PIT, SliceLeases, sliceCount } from './slices.js'
 import * as state from './state.js'
 import { documentText, textFields } from './text.js'
 
@@ -125,12 +129,14 @@ export class OpenSearchAdapter implements StoreAdapter {
    */
   private readonly passes = new Map<string, { floor: number | null; unhandled: Set<string> }>()
   private version: { version: ClusterVersion; known: boolean } | null = null
+  private readonly slices: SliceLeases
 
   constructor(
     private readonly http: OsHttp,
     opts: Partial<OpenSearchAdapterOptions> = {},
   ) {
     this.opts = { ...DEFAULT_OPTIONS, ...opts }
+    this.slices = new SliceLeases(http)
   }
 
   private checkTarget(c: Collection): void {
@@ -518,14 +524,15 @@ export class OpenSearchAdapter implements StoreAdapter {
     return { key: d.id, text: d.text, token: d.hash, ...(version !== undefined ? { version } : {}) }
   }
 
-  private async *scanSource(c: Collection, source: string, pageSize: number, query?: Json): AsyncIterable<SourceDoc[]> {
-    for await (const hits of scanIndex(this.http, source, { sortField: c.key, pageSize, sourceExcludes: [c.vector, RECORD_FIELD], ...(query ? { query } : {}) })) {
+  private async *scanSource(c: Collection, source: string, pageSize: number, query?: Json, slice?: KeyRange['slice']): AsyncIterable<SourceDoc[]> {
+    for await (const hits of scanIndex(this.http, source, { sortField: c.key, pageSize, sourceExcludes: [c.vector, RECORD_FIELD], ...(query ? { query } : {}), ...(slice ? { slice } : {}) })) {
       yield hits.map((h) => sourceDoc(c, h.id, h.source))
     }
   }
 
   /**
-   * backfill: every document of the source without a vector in `g` (a full scan, in key order).
+   * backfill: every document of the source without a vector in `g` (a full scan, in key order;
+   * with a leased range, only its slice of a sliced point-in-time search).
    * catchup: the change window
    * of `g` (see copies.ts), after a refresh of the source so that no acknowledged write is
    * missed; documents whose copy only lacks a newer version of other fields are re-copied, and
@@ -545,7 +552,8 @@ export class OpenSearchAdapter implements StoreAdapter {
     const newest = opts.phase === 'catchup' ? await this.maxUpdatedAt(c, source, info) : null
     const query = opts.phase === 'catchup' ? await this.windowQuery(c, g, source, this.windowStart(g, chain)) : undefined
     let absent = 0
-    for await (const docs of this.scanSource(c, source, opts.batchSize, query)) {
+    const slice = opts.phase === 'backfill' ? opts.range?.slice : undefined
+    for await (const docs of this.scanSource(c, source, opts.batchSize, query, slice)) {
       const copies = await readCopies(this.http, c, g.index, docs.map((d) => d.id))
       const rows: PendingRow[] = []
       const outdated: SourceDoc[] = []
@@ -1014,6 +1022,7 @@ export class OpenSearchAdapter implements StoreAdapter {
       })
     }
     await this.http.request({ method: 'DELETE', path: `/${enc(g.index)}`, accept: [404] })
+    await this.slices.forget(c.target, generation)
     this.spaces.delete(g.index)
     this.dirty.delete(g.index)
     const rec = await state.readCollection(this.http, c.target)
@@ -1058,6 +1067,37 @@ export class OpenSearchAdapter implements StoreAdapter {
       score: hybrid ? Number(h._score) : similarityFromScore(space, Number(h._score)),
       text: documentText(c.text, (h._source ?? {}) as Json),
     }))
+  }
+
+  /**
+   * A backfill shared by workers: split into the slices of a sliced point-in-time search over the
+   * source, about `rangeRows` documents each (at least 2 to slice at all, at most what the
+   * source's index.max_slices_per_pit / max_slices_per_scroll allow), leased through documents
+   * in the state index (see slices.ts).
+   */
+  async planRanges(c: Collection, generation: number, rangeRows: number): Promise<void> {
+    const { source } = await this.requireGeneration(c, generation)
+    if (await this.slices.planned(c.target, generation)) return
+    const info = source ? await this.indexInfo(source) : null
+    const limit = Math.min(Number(info?.settings.max_slices_per_pit ?? DEFAULT_MAX_SLICES_PER_PIT), Number(info?.settings.max_slices_per_scroll ?? DEFAULT_MAX_SLICES_PER_PIT))
+    const rows = source ? await this.count(source) : 0
+    await this.slices.planOnce(c.target, generation, sliceCount(rows, rangeRows, limit))
+  }
+
+  async rangesPlanned(c: Collection, generation: number): Promise<boolean> {
+    return this.slices.planned(c.target, generation)
+  }
+
+  async leaseRange(c: Collection, generation: number, opts: LeaseOptions): Promise<LeaseClaim> {
+    return this.slices.claim(c.target, generation, opts)
+  }
+
+  async renewLease(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean> {
+    return this.slices.renew(c.target, generation, range, opts)
+  }
+
+  async completeLease(c: Collection, generation: number, range: KeyRange, opts: LeaseOptions): Promise<boolean> {
+    return this.slices.complete(c.target, generation, range, opts)
   }
 
   async readJournal(c: Collection): Promise<Journal | null> {

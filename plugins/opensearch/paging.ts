@@ -14,6 +14,8 @@ export interface ScanOptions {
   sourceExcludes?: string[]
   sourceIncludes?: string[]
   pageSize: number
+  /** Only this slice of a sliced scan (`id` < `max`, 2 ≤ `max` ≤ the index's max_slices_per_pit). */
+  slice?: { id: number; max: number }
 }
 
 const KEEP_ALIVE = '10m'
@@ -86,6 +88,7 @@ export async function* scanIndex(http: OsHttp, index: string, o: ScanOptions): A
           pit: { id: pitId, keep_alive: KEEP_ALIVE },
           _source: sourceSpec(o),
           track_total_hits: false,
+          ...(o.slice ? { slice: o.slice } : {}),
           ...(after ? { search_after: after } : {}),
         },
       })
@@ -106,7 +109,7 @@ async function* scrollIndex(http: OsHttp, index: string, o: ScanOptions): AsyncI
     method: 'POST',
     path: `/${enc(index)}/_search`,
     query: { scroll: KEEP_ALIVE },
-    body: { size: o.pageSize, query: o.query ?? { match_all: {} }, sort: [{ [o.sortField]: 'asc' }], _source: sourceSpec(o) },
+    body: { size: o.pageSize, query: o.query ?? { match_all: {} }, sort: [{ [o.sortField]: 'asc' }], _source: sourceSpec(o), ...(o.slice ? { slice: o.slice } : {}) },
   })
   let scrollId = String(r.body._scroll_id)
   try {

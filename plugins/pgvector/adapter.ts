@@ -522,7 +522,13 @@ export class PgvectorAdapter implements StoreAdapter {
         hint: 'keep the live generation fresh with `embedform sync`',
       })
     }
-    return { ref, generation, physical: g.physical, storage: g.storage, keyType: await this.keyType(ref), dimensions: g.dimensions }
+    const table = await this.requireTable(ref)
+    const columns = await columnFacts(this.driver, table.oid)
+    const keyType = columns.get(ref.key)?.type
+    if (!keyType) throw failure('E_COLUMN_MISSING', `key column ${ref.key} does not exist`, { location: { object: objectName(ref, ref.key) } })
+    const attnum = columns.get(g.physical)?.attnum
+    const indexed = attnum !== undefined && (await indexFacts(this.driver, table.oid)).some((i) => i.attnums.includes(attnum))
+    return { ref, generation, physical: g.physical, storage: g.storage, keyType, dimensions: g.dimensions, indexed }
   }
 
   async write(c: Collection, generation: number, rows: VectorRow[], opts: WriteOptions = {}): Promise<void> {

@@ -45,26 +45,40 @@ export class PgDriver implements Driver {
   }
 
   async copyIn(table: string, columns: string[], data: Buffer): Promise<void> {
-    const client = await this.pool.connect()
-    try {
-      await clientQueryable(client).copyIn(table, columns, data)
-    } finally {
-      client.release()
-    }
+    await this.withClient((client) => clientQueryable(client).copyIn(table, columns, data))
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      try {
+        await client.query('BEGIN')
+        const result = await fn(clientQueryable(client))
+        await client.query('COMMIT')
+        return result
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        throw err
+      }
+    })
+  }
+
+  /**
+   * A checked-out client whose connection dies mid-statement (server restart) emits 'error' on
+   * top of failing the statement; without a listener that event would crash the process. Such a
+   * client is destroyed on release instead of going back to the pool.
+   */
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
+    let lost: Error | undefined
+    const onError = (err: Error) => {
+      lost = err
+    }
+    client.on('error', onError)
     try {
-      await client.query('BEGIN')
-      const result = await fn(clientQueryable(client))
-      await client.query('COMMIT')
-      return result
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw err
+      return await fn(client)
     } finally {
-      client.release()
+      client.off('error', onError)
+      client.release(lost)
     }
   }
 

@@ -25,38 +25,44 @@ export interface WriteTarget {
   keyType: string
   /** Where hashes are recorded and changes dequeued (default: the collection's own record). */
   record?: Pick<ChangeRecord, 'queue' | 'hashes'>
+  /**
+   * An index covers the generation's column (built, or being built): no write to it can be
+   * heap-only then, so writing in rounds would only cost transactions.
+   */
+  indexed?: boolean
 }
 
-/** Rounds per batch (see writeInRounds). */
-const ROUNDS = 3
-
+/** Most transactions one batch is split into (see writeInRounds). */
+const MAX_ROUNDS = 6
 /**
- * Which rows of the batch one statement writes: all, or only those whose row version sits at a
- * line pointer ≡ round (mod ROUNDS) on its page (see writeInRounds).
+ * Rows per transaction into an indexed column. Each row costs an insert into every vector index
+ * of the table (milliseconds for HNSW), and an application edit of a row being written waits for
+ * the transaction: small ones keep that wait short.
  */
-export type Round = 'all' | number
+const INDEXED_CHUNK = 100
 
-/**
- * Writes `rows` inside the caller's transaction; returns the keys the guard let through (as
- * text). With a round, only rows at that line-pointer parity are written.
- */
-export async function writeVectors(tx: Queryable, t: WriteTarget, rows: VectorRow[], round: Round = 'all'): Promise<string[]> {
+function chunks<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size))
+  return out
+}
+
+/** Writes `rows` inside the caller's transaction; returns the keys the guard let through (as text). */
+export async function writeVectors(tx: Queryable, t: WriteTarget, rows: VectorRow[]): Promise<string[]> {
   if (rows.length === 0) return []
   const { ref } = t
   const rec = t.record ?? changeRecord(ref)
   const text = textExpression(ref, 't', 2)
-  await tx.query(`SELECT set_config('${WRITER_SETTING}', 'on', true)`)
   await tx.query(`CREATE TEMP TABLE IF NOT EXISTS embedform_write (k text, token text, v vector) ON COMMIT DELETE ROWS`)
   await tx.copyIn('embedform_write', ['k', 'token', 'v'], encodeCopyRows(rows.map((r) => ({ key: String(r.key), token: r.token ?? null, vector: r.vector }))))
-  // Without statistics the planner guesses the temp table's size and may join it by scanning
-  // the whole target table once per batch.
-  await tx.query('ANALYZE embedform_write')
-  const parity = round === 'all' ? '' : ` AND (t.ctid::text::point)[1]::int % ${ROUNDS} = ${Math.trunc(round)}`
+  // One key lookup per row whatever the planner guesses of the temp table: a hash join would
+  // scan the whole target table for every batch, so a write would cost more as the table grows.
+  await tx.query(`SELECT set_config('${WRITER_SETTING}', 'on', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`)
   const r = await tx.query<{ k: string }>(
     `WITH u AS (
        UPDATE ${ref.qualified} t SET ${quoteIdent(t.physical)} = w.v::${t.storage}
          FROM embedform_write w
-        WHERE t.${quoteIdent(ref.key)} = w.k::${t.keyType} AND (w.token IS NULL OR md5(${text.sql}) = w.token)${parity}
+        WHERE t.${quoteIdent(ref.key)} = w.k::${t.keyType} AND (w.token IS NULL OR md5(${text.sql}) = w.token)
         RETURNING w.k, md5(${text.sql}) AS h
      ), recorded AS (
        INSERT INTO ${rec.hashes} (g, k, h) SELECT $1::int, k, h FROM u
@@ -69,24 +75,61 @@ export async function writeVectors(tx: Queryable, t: WriteTarget, rows: VectorRo
   )
   // A second round in the same transaction (the probe's) must not see this round's rows.
   await tx.query('DELETE FROM embedform_write')
+  await tx.query(`SELECT set_config('enable_hashjoin', 'on', true), set_config('enable_mergejoin', 'on', true)`)
   return r.rows.map((row) => row.k)
 }
 
 /**
- * A heap-only update needs room for the new row version on the row's own page, and the old
- * versions of rows updated in the same transaction still take their space. Writing a third of
- * each page's rows per transaction (by line pointer) and committing in between lets the page be
- * pruned (the old versions are dead by then) before the next third is written, so nearly every
- * row fits where it is. Measured on a table of ~7 rows per page: 24% heap-only in one
- * transaction, 91% in two, 100% in three.
+ * Which transaction each row is written in: the rows of one heap page in line-pointer order,
+ * the first alone, then 1, 2, 4, 8… at a time. A heap-only update needs room on the row's own
+ * page for the new row version while the old one still takes its space; once a round commits,
+ * its old versions are dead and the next read of the page prunes them, so every round finds the
+ * room the previous rounds freed (the new versions are compact: the row layout moves the long
+ * values out while the generation is built). Rows that moved since (a concurrent edit) only lose
+ * the heap-only chance, not correctness: the token guard decides what is written.
+ */
+export function roundsByPage(rows: VectorRow[], located: Map<string, { page: number; lp: number }>): VectorRow[][] {
+  const pages = new Map<number, { row: VectorRow; lp: number }[]>()
+  const rounds: VectorRow[][] = [[]]
+  for (const row of rows) {
+    const at = located.get(String(row.key))
+    if (!at) {
+      rounds[0]!.push(row)
+      continue
+    }
+    const onPage = pages.get(at.page) ?? []
+    onPage.push({ row, lp: at.lp })
+    pages.set(at.page, onPage)
+  }
+  for (const onPage of pages.values()) {
+    onPage.sort((a, b) => a.lp - b.lp)
+    onPage.forEach(({ row }, rank) => {
+      const round = Math.min(MAX_ROUNDS - 1, rank === 0 ? 0 : Math.floor(Math.log2(rank)) + 1)
+      while (rounds.length <= round) rounds.push([])
+      rounds[round]!.push(row)
+    })
+  }
+  return rounds.filter((r) => r.length > 0)
+}
+
+async function locate(q: Queryable, t: WriteTarget, rows: VectorRow[]): Promise<Map<string, { page: number; lp: number }>> {
+  const r = await q.query<{ k: string; page: string; lp: number }>(
+    `SELECT t.${quoteIdent(t.ref.key)}::text AS k, (t.ctid::text::point)[0]::int8::text AS page, (t.ctid::text::point)[1]::int AS lp
+       FROM ${t.ref.qualified} t WHERE t.${quoteIdent(t.ref.key)} = ANY($1::${t.keyType}[])`,
+    [rows.map((row) => String(row.key))],
+  )
+  return new Map(r.rows.map((row) => [row.k, { page: Number(row.page), lp: row.lp }]))
+}
+
+/**
+ * Writes a batch in rounds of committed transactions (see roundsByPage), or, when an index covers
+ * the generation's column (no write to it can be heap-only then), in small transactions. Returns
+ * the number of rows written.
  */
 export async function writeInRounds(transaction: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>, t: WriteTarget, rows: VectorRow[]): Promise<number> {
-  const done = new Set<string>()
-  for (let round = 0; round < ROUNDS; round++) {
-    const left = rows.filter((r) => !done.has(String(r.key)))
-    if (left.length === 0) break
-    const written = await transaction((tx) => writeVectors(tx, t, left, round === ROUNDS - 1 ? 'all' : round))
-    for (const k of written) done.add(k)
-  }
-  return done.size
+  if (rows.length === 0) return 0
+  const rounds = t.indexed ? chunks(rows, INDEXED_CHUNK) : roundsByPage(rows, await transaction((tx) => locate(tx, t, rows)))
+  let written = 0
+  for (const round of rounds) written += (await transaction((tx) => writeVectors(tx, t, round))).length
+  return written
 }

@@ -38,19 +38,44 @@ export interface SwitchArgs {
   onBehind: (attempt: number, pending: number, maxHeldRows: number) => void
 }
 
+/** Cutover attempts in a row whose pending count did not shrink before giving up. */
+const STALLED_ATTEMPTS = 3
+
 export async function switchGeneration(a: SwitchArgs): Promise<Extract<CutoverResult, { status: 'done' }>> {
   const embed = a.encoder ? embedder(a.encoder) : undefined
   let rate: number | undefined
-  for (let attempt = 1; attempt <= CUTOVER_ATTEMPTS; attempt++) {
-    const maxHeldRows = embed ? Math.max(20, Math.round(((rate ?? UNMEASURED_RATE) * a.maxHoldMs) / 1000)) : 0
-    if (embed) rate = (await a.catchUp(Math.floor(maxHeldRows / 2))) ?? rate
+  let fewest = Number.POSITIVE_INFINITY
+  let stalled = 0
+  let attempts = 0
+  let pending = 0
+  while (attempts < CUTOVER_ATTEMPTS && stalled < STALLED_ATTEMPTS) {
+    attempts++
+    const heldRows = () => (embed ? Math.max(20, Math.round(((rate ?? UNMEASURED_RATE) * a.maxHoldMs) / 1000)) : 0)
+    if (embed) rate = (await a.catchUp(Math.floor(heldRows() / 2))) ?? rate
+    // Sized from the rate this attempt's catch-up just measured.
+    const maxHeldRows = heldRows()
     const res = await a.adapter.cutover(a.collection, a.generation, { maxHeldRows, ...(embed ? { embed } : {}), ...(a.acceptStale ? { acceptStale: true } : {}) })
     if (res.status === 'done') return res
-    a.onBehind(attempt, res.pending, maxHeldRows)
+    pending = res.pending
+    a.onBehind(attempts, res.pending, maxHeldRows)
     if (!embed) break
+    stalled = res.pending < fewest ? 0 : stalled + 1
+    fewest = Math.min(fewest, res.pending)
   }
-  throw failure('E_CATCHUP_OUTPACED', `writes to ${a.collection.target} outpaced ${CUTOVER_ATTEMPTS} cutover attempts of g${a.generation}`, {
-    location: { object: `generation g${a.generation} of ${a.collection.target}` },
-    hint: 'nothing readers see changed; allow a longer hold with --max-hold-ms, or raise encoder throughput (device, batch size), then run it again',
-  })
+  // What the hold would have to be to embed what was pending at the last attempt, at the rate catch-up reached.
+  const neededMs = rate ? Math.ceil((pending / rate) * 1000) : undefined
+  throw failure(
+    'E_CATCHUP_OUTPACED',
+    `writes to ${a.collection.target} change rows as fast as catch-up embeds them into g${a.generation}: ${pending} rows still pending after ${attempts} cutover attempts` +
+      (rate ? ` (catch-up embedded ${Math.round(rate)} rows/s)` : ''),
+    {
+      location: { object: `generation g${a.generation} of ${a.collection.target}` },
+      hint:
+        'nothing readers see changed and the work done is kept; ' +
+        (neededMs && neededMs > a.maxHoldMs
+          ? `holding writes for about ${neededMs} ms would let the cutover embed the rest (--max-hold-ms ${neededMs}), or `
+          : 'allow a longer hold with --max-hold-ms, or ') +
+        'run `embedform apply` again when writes slow down; a faster encoder (device, batch size) or a cheaper index (m, ef_construction) raise the catch-up rate',
+    },
+  )
 }

@@ -45,11 +45,11 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     'skip-gate': Flags.boolean({ description: 'Cut over even when the profile declares a quality gate, without evaluating it.', default: false }),
     'batch-size': Flags.integer({ description: 'Rows per read / encode / write batch (default 1000).', min: 1 }),
     workers: Flags.integer({
-      description: 'Backfill with N cooperating processes: this one and N-1 local `embedform worker`s; workers on other machines may join (`embedform worker`). PostgreSQL only.',
+      description: 'Backfill with N cooperating processes: this one and N-1 local `embedform worker`s; workers on other machines may join (`embedform worker`). The store leases the work: key ranges on PostgreSQL, slices of a point-in-time on OpenSearch.',
       min: 1,
     }),
-    'lease-ms': Flags.integer({ description: 'With --workers: a dead worker\'s key range is taken over this long after its last renewal.', default: DEFAULT_LEASE_MS, min: 100 }),
-    'range-rows': Flags.integer({ description: 'With --workers: rows per leased key range.', default: DEFAULT_RANGE_ROWS, min: 1 }),
+    'lease-ms': Flags.integer({ description: 'With --workers: a dead worker\'s key range or slice is taken over this long after its last renewal.', default: DEFAULT_LEASE_MS, min: 100 }),
+    'range-rows': Flags.integer({ description: 'With --workers: rows per leased key range (PostgreSQL) or slice (OpenSearch).', default: DEFAULT_RANGE_ROWS, min: 1 }),
     hold: Flags.boolean({
       description: 'Stop before the cutover, after verify and the quality gate, with the new generation caught up (the journal records the hold). `embedform shadow` compares it with the live one on real queries; `embedform cutover` switches.',
       default: false,

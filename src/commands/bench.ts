@@ -3,7 +3,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { inputError } from '../core/errors.js'
 import { loadConfig } from '../config/index.js'
 import { overrideFlags, overridesFromFlags } from '../config/flags.js'
-import { compareEncoders, parseVariants, runBenchWorkerIfAsked, type CompareReport } from '../encoder/bench/index.js'
+import { compareEncoders, defaultVariants, parseVariants, precisionOf, runBenchWorkerIfAsked, type CompareReport } from '../encoder/bench/index.js'
 import { defaultThreads, downloadReporter, measureBatchSize, openEncoder, peakRssMiB, selectedProfile, type BatchSizeResult } from '../encoder/index.js'
 import type { Profile } from '../core/types.js'
 import { loadPassages } from '../sample/spam-corpus.js'
@@ -40,7 +40,12 @@ By default, compare embedform against transformers.js on the profile's model, in
 in its own process: embedform fp32 and int8 (model.quantize), batched by token budget and by count, and
 transformers.js called naively and with length-sorted input (when @huggingface/transformers is installed).
 Prints texts/s (min/median/max), CPU seconds per 1,000 texts, peak RSS, padded-token waste, the load average,
-and the cosine of int8 to fp32 vectors. Same JSON as bench/encoder.ts; --device cuda runs it on a GPU.
+and the cosine of int8 to fp32 vectors. Same JSON as bench/encoder.ts.
+
+--device cuda runs the same comparison on a GPU and adds fp16 (embedform-fp16, transformersjs-fp16-sorted,
+on the model converted by \`models quantize --to fp16\`), so the JSON compares directly with a PyTorch fp16 run of
+the same model (docs/encoder.md). Without the CUDA provider it stops before any run with the command that
+installs it.
 
 With --batch-sizes, instead measure texts/s and p50/p95 latency per batch size.
 Texts are real emails (SpamAssassin corpus) chunked like a backfill.`
@@ -58,7 +63,9 @@ Texts are real emails (SpamAssassin corpus) chunked like a backfill.`
     texts: Flags.integer({ description: 'Texts encoded per run (per batch size with --batch-sizes).', default: 256, min: 1 }),
     words: Flags.integer({ description: 'Words per text chunk.', default: 160, min: 1 }),
     rounds: Flags.integer({ description: 'Interleaved rounds of the comparison.', default: 3, min: 1 }),
-    variants: Flags.string({ description: 'Comma-separated variants to compare (default all): embedform-fp32, embedform-int8, …-count, transformersjs-{fp32,int8}-{naive,sorted}.' }),
+    variants: Flags.string({
+      description: 'Comma-separated variants to compare (default all, fp16 only on cuda): embedform-{fp32,int8}[-count], embedform-fp16, transformersjs-{fp32,int8}-{naive,sorted}, transformersjs-fp16-sorted.',
+    }),
     offline: Flags.boolean({ description: 'Never download model files (same as HF_HUB_OFFLINE=1).', default: false }),
   }
 
@@ -69,13 +76,16 @@ Texts are real emails (SpamAssassin corpus) chunked like a backfill.`
     const config = await loadConfig({ configPath: flags.config, overrides: overridesFromFlags(flags) })
     const base = selectedProfile(config)
     if (flags['batch-sizes'] !== undefined) return this.sweep(base, parseBatchSizes(flags['batch-sizes']), flags)
-    const variants = flags.variants === undefined ? undefined : parseVariants(flags.variants)
-    // Resolve (download/build/quantize) once up front, so no timed child process pays for it.
+    const variants = flags.variants === undefined ? defaultVariants(base.device) : parseVariants(flags.variants)
+    // Resolve (download/build/quantize) once up front, so no timed child process pays for it; this
+    // is also where a device that cannot start (no CUDA provider) fails, before any run.
     const progress = downloadReporter()
     const warm = await openEncoder(base, { offline: flags.offline, log: (m) => this.note(m), onDownload: progress.onDownload }).finally(() => progress.stop())
     await warm.close()
-    if (!variants || variants.some((v) => v.includes('int8'))) await (await openEncoder({ ...base, model: { ...base.model, quantize: 'int8' } }, { offline: flags.offline })).close()
-    const report = await compareEncoders({ profile: base, texts: flags.texts, words: flags.words, rounds: flags.rounds, ...(variants ? { variants } : {}), log: (m) => this.note(m) })
+    for (const precision of new Set(variants.map(precisionOf))) {
+      if (precision !== 'fp32') await (await openEncoder({ ...base, model: { ...base.model, quantize: precision } }, { offline: flags.offline })).close()
+    }
+    const report = await compareEncoders({ profile: base, texts: flags.texts, words: flags.words, rounds: flags.rounds, variants, log: (m) => this.note(m) })
     this.emit(report, () => renderComparison(report))
   }
 

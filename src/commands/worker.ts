@@ -7,9 +7,9 @@ import { DEFAULT_LEASE_MS } from '../workers/backfill.js'
 import { joinBackfill, type JoinResult } from '../workers/join.js'
 
 export default class Worker extends BaseCommand {
-  static override description = `Join the backfill of an apply in flight, from this machine or any other that reaches the store: the work is split into key ranges leased in the store (PostgreSQL: FOR UPDATE SKIP LOCKED), each worker embeds the ranges it claims and ends when none is left. The apply must have been started with \`embedform apply --workers N\` (which also starts N-1 workers itself).
+  static override description = `Join the backfill of an apply in flight, from this machine or any other that reaches the store: the work is split into units leased in the store itself, and each worker embeds the units it claims and ends when none is left. On PostgreSQL a unit is a key range (claimed with FOR UPDATE SKIP LOCKED); on OpenSearch it is one slice of a sliced point-in-time search (claimed by a write conditional on the lease document's _seq_no). The apply must have been started with \`embedform apply --workers N\` (which also starts N-1 workers itself).
 
-A worker that dies (kill -9, a lost machine) stops renewing its lease; another worker takes its range over once the lease expires (--lease-ms), and continues from the last batch it committed: every row is embedded once. Start as many as the encoder hardware allows: the encoder (a GPU) is what they multiply.`
+A worker that dies (kill -9, a lost machine) stops renewing its lease; another worker takes its unit over once the lease expires (--lease-ms). The takeover reads only rows still without a vector, so it continues after the last batch the dead worker wrote. Start as many as the encoder hardware allows: the encoder (a GPU) is what they multiply.`
 
   static override examples = [
     '<%= config.bin %> apply --auto-approve --workers 2      # on the first machine',
@@ -22,7 +22,7 @@ A worker that dies (kill -9, a lost machine) stops renewing its lease; another w
   }
 
   static override flags = {
-    'lease-ms': Flags.integer({ description: 'A claimed range is free for others this long after this worker last renewed it.', default: DEFAULT_LEASE_MS, min: 100 }),
+    'lease-ms': Flags.integer({ description: 'A claimed range or slice is free for others this long after this worker last renewed it.', default: DEFAULT_LEASE_MS, min: 100 }),
     'wait-ms': Flags.integer({ description: 'How long to wait for a shared backfill to appear.', default: 60_000, min: 0 }),
     'batch-size': Flags.integer({ description: 'Rows per read / encode / write batch.', default: 1000, min: 1 }),
   }
@@ -48,7 +48,7 @@ A worker that dies (kill -9, a lost machine) stops renewing its lease; another w
         batchSize: flags['batch-size'],
         signal: abort.signal,
         onJoined: (g) => line({ type: 'joined', collection, generation: g, pid: process.pid }, `joined the backfill of g${g} of ${collection}`),
-        onRange: (e) => line({ type: 'range', ...e, pid: process.pid }, `range ${e.range.id} ${e.state}`),
+        onRange: (e) => line({ type: 'range', ...e, pid: process.pid }, `${e.range.slice ? `slice ${e.range.slice.id} of ${e.range.slice.max}` : `range ${e.range.id}`} ${e.state}`),
       })
     } finally {
       process.off('SIGINT', stop)

@@ -211,7 +211,7 @@ function modelFrom(raw: Record<string, unknown>, leaves: Leaves, prefix: string)
     source: local ? resolvePath(source, leaves.get(`${prefix}.source`)) : source,
     ...(raw.file !== undefined ? { file: raw.file as string } : {}),
     ...(raw.sha256 !== undefined ? { sha256: raw.sha256 as string } : {}),
-    ...(raw.quantize !== undefined ? { quantize: raw.quantize as 'int8' } : {}),
+    ...(raw.quantize !== undefined ? { quantize: raw.quantize as 'int8' | 'fp16' } : {}),
   }
 }
 

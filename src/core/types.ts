@@ -23,8 +23,8 @@ export interface ModelSource {
   file?: string
   /** Expected sha256 of the ONNX file, if the profile pins it. Part of the fingerprint. */
   sha256?: string
-  /** Run an int8 dynamically quantized copy of the ONNX file (`embedform models quantize`). Part of the fingerprint. */
-  quantize?: 'int8'
+  /** Run an int8 (CPU) or fp16 (GPU) copy of the ONNX file (`embedform models quantize --to`). Part of the fingerprint. */
+  quantize?: 'int8' | 'fp16'
 }
 
 export interface RerankerSettings {

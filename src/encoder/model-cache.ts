@@ -1,11 +1,11 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BUILTIN_MODELS, builtinDescription, builtinModelDir, isBuiltinCurrent, QUANTIZATION_MANIFEST, type QuantizationManifest } from '../models/index.js'
+import { BUILTIN_MODELS, builtinDescription, builtinModelDir, isBuiltinCurrent, QUANTIZATION_MANIFEST, QUANTIZATIONS, type QuantizationManifest } from '../models/index.js'
 import { modelsCacheDir } from '../util/paths.js'
 
 export interface ModelEntry {
   source: string
-  kind: 'builtin' | 'hf' | 'int8'
+  kind: 'builtin' | 'hf' | 'int8' | 'fp16'
   description?: string
   /** Whether the files are in the cache (a builtin not yet built is still listed). */
   cached: boolean
@@ -29,7 +29,7 @@ async function subdirs(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isDirectory()).map((e) => e.name)
 }
 
-/** Every builtin model (built or not), every Hugging Face revision and every int8 copy in the cache, with sizes on disk. */
+/** Every builtin model (built or not), every Hugging Face revision and every int8/fp16 copy in the cache, with sizes on disk. */
 export async function listModels(env: NodeJS.ProcessEnv = process.env): Promise<ModelEntry[]> {
   const out: ModelEntry[] = []
   for (const name of BUILTIN_MODELS) {
@@ -46,14 +46,16 @@ export async function listModels(env: NodeJS.ProcessEnv = process.env): Promise<
       out.push({ source: `hf:${repo.slice(0, sep)}/${repo.slice(sep + 2)}@${rev}`, kind: 'hf', cached: true, dir, bytes: await dirBytes(dir) })
     }
   }
-  const int8Root = join(modelsCacheDir(env), 'int8')
-  for (const hash of (await subdirs(int8Root)).sort()) {
-    const dir = join(int8Root, hash)
-    const manifest = await readFile(join(dir, QUANTIZATION_MANIFEST), 'utf8')
-      .then((t) => JSON.parse(t) as QuantizationManifest)
-      .catch(() => undefined)
-    if (!manifest) continue
-    out.push({ source: `int8:${manifest.source.sha256.slice(0, 12)}`, kind: 'int8', description: `int8 copy of ${manifest.source.path}`, cached: true, dir, bytes: await dirBytes(dir) })
+  for (const precision of QUANTIZATIONS) {
+    const root = join(modelsCacheDir(env), precision)
+    for (const hash of (await subdirs(root)).sort()) {
+      const dir = join(root, hash)
+      const manifest = await readFile(join(dir, QUANTIZATION_MANIFEST), 'utf8')
+        .then((t) => JSON.parse(t) as QuantizationManifest)
+        .catch(() => undefined)
+      if (!manifest) continue
+      out.push({ source: `${precision}:${manifest.source.sha256.slice(0, 12)}`, kind: precision, description: `${precision} copy of ${manifest.source.path}`, cached: true, dir, bytes: await dirBytes(dir) })
+    }
   }
   return out
 }

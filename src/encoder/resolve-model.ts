@@ -81,8 +81,8 @@ export async function resolveModel(model: ModelSource, opts: ResolveOptions = {}
       })
     }
   }
-  // The pin is checked on the fp32 source; its int8 copy is derived from it deterministically.
-  if (model.quantize === 'int8') resolved = { ...resolved, onnxPath: (await ensureQuantized(resolved.onnxPath, { env: opts.env, log: opts.log })).path }
+  // The pin is checked on the fp32 source; its int8/fp16 copy is derived from it deterministically.
+  if (model.quantize) resolved = { ...resolved, onnxPath: (await ensureQuantized(resolved.onnxPath, { precision: model.quantize, env: opts.env, log: opts.log })).path }
   return resolved
 }
 

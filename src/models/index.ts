@@ -17,4 +17,16 @@ export { type BuiltModel, type ModelKind, type ModelManifest, MANIFEST_FILE, ONN
 export { BERT_TINY_SHAPE, BGE_SMALL_SHAPE, buildCrossEncoder, buildSyntheticBert, type SyntheticBertOptions } from './synthetic-bert.js'
 export { buildStaticGlove, DEFAULT_STATIC_VOCAB_SIZE, type StaticGloveOptions } from './static-glove.js'
 export { quantizeModel, QUANTIZATION_METADATA_KEY, type QuantizedModel, type QuantizeOptions, type QuantizeReport } from './quantize.js'
-export { ensureQuantized, QUANTIZATION_MANIFEST, QUANTIZER_VERSION, quantizedDir, type Quantization, type QuantizationManifest, type QuantizedFile } from './quantized-cache.js'
+export { convertToFp16, FP16_METADATA_KEY, FP16_OPS, type Fp16Model, type Fp16Options, type Fp16Report } from './fp16.js'
+export {
+  ensureQuantized,
+  type EnsureQuantizedOptions,
+  FP16_CONVERTER_VERSION,
+  QUANTIZATION_MANIFEST,
+  QUANTIZATIONS,
+  QUANTIZER_VERSION,
+  quantizedDir,
+  type Quantization,
+  type QuantizationManifest,
+  type QuantizedFile,
+} from './quantized-cache.js'

@@ -1,8 +1,22 @@
 import { inputError } from '../core/errors.js'
 import { attr } from './onnx/graph-builder.js'
 import { DataType, type NodeProto, nodeMessage, type TensorProto, tensorMessage } from './onnx/model-proto.js'
+import {
+  defaultOpset,
+  floatValues,
+  GRAPH,
+  hasFloat16Weights,
+  type Initializer,
+  isDefaultDomain,
+  MODEL,
+  Names,
+  namesOf,
+  type Node,
+  parseInitializer,
+  parseNode,
+} from './onnx/graph-fields.js'
 import { ProtoWriter } from './onnx/protobuf.js'
-import { fieldString, ProtoDecodeError, readFields, repeatedInts, toInt64, type WireField } from './onnx/proto-reader.js'
+import { ProtoDecodeError, readFields, type WireField } from './onnx/proto-reader.js'
 
 /**
  * Dynamic int8 quantization of an ONNX model, the way onnxruntime's `quantize_dynamic` does it:
@@ -44,105 +58,7 @@ const QUANTIZED_OPS = new Set(['DynamicQuantizeLinear', 'MatMulInteger', 'Dynami
 const MIN_OPSET = 11
 const INT8_MAX = 127
 
-// Field numbers of onnx.proto.
-const MODEL = { GRAPH: 7, OPSET_IMPORT: 8, METADATA_PROPS: 14 }
-const GRAPH = { NODE: 1, INITIALIZER: 5, INPUT: 11, OUTPUT: 12 }
-const NODE = { INPUT: 1, OUTPUT: 2, NAME: 3, OP_TYPE: 4, ATTRIBUTE: 5, DOMAIN: 7 }
-const ATTRIBUTE = { NAME: 1, INT: 3, GRAPH: 6, GRAPHS: 11 }
-const TENSOR = { DIMS: 1, DATA_TYPE: 2, FLOAT_DATA: 4, NAME: 8, RAW_DATA: 9, DATA_LOCATION: 14 }
-const EXTERNAL = 1n
-
-interface Node {
-  raw: Uint8Array
-  name: string
-  opType: string
-  domain: string
-  inputs: string[]
-  outputs: string[]
-  ints: Map<string, number>
-  hasSubgraph: boolean
-}
-
-interface Initializer {
-  raw: Uint8Array
-  name: string
-  dataType: number
-  dims: number[]
-  external: boolean
-  fields: WireField[]
-}
-
 type Rewrite = { kind: 'matmul'; weight: string } | { kind: 'gather'; table: string }
-
-/** A string field of a message ('' when absent, as protobuf defaults it). */
-function stringOf(fields: readonly WireField[], field: number): string {
-  const f = fields.find((x) => x.field === field)
-  return f ? fieldString(f) : ''
-}
-
-/** The `name` (field 1) of every message in `fields` numbered `field`: value infos, opset domains, metadata keys. */
-function namesOf(fields: readonly WireField[], field: number): string[] {
-  return fields.filter((f) => f.field === field).map((f) => stringOf(readFields(f.bytes ?? new Uint8Array()), 1))
-}
-
-function parseNode(f: WireField): Node {
-  const fields = readFields(f.bytes ?? new Uint8Array())
-  const ints = new Map<string, number>()
-  let hasSubgraph = false
-  for (const a of fields.filter((x) => x.field === NODE.ATTRIBUTE)) {
-    const af = readFields(a.bytes ?? new Uint8Array())
-    const name = stringOf(af, ATTRIBUTE.NAME)
-    const i = af.find((x) => x.field === ATTRIBUTE.INT)?.int
-    if (i !== undefined) ints.set(name, toInt64(i))
-    if (af.some((x) => x.field === ATTRIBUTE.GRAPH || x.field === ATTRIBUTE.GRAPHS)) hasSubgraph = true
-  }
-  const str = (n: number) => stringOf(fields, n)
-  return {
-    raw: f.raw,
-    name: str(NODE.NAME),
-    opType: str(NODE.OP_TYPE),
-    domain: str(NODE.DOMAIN),
-    inputs: fields.filter((x) => x.field === NODE.INPUT).map(fieldString),
-    outputs: fields.filter((x) => x.field === NODE.OUTPUT).map(fieldString),
-    ints,
-    hasSubgraph,
-  }
-}
-
-function parseInitializer(f: WireField): Initializer {
-  const fields = readFields(f.bytes ?? new Uint8Array())
-  return {
-    raw: f.raw,
-    name: stringOf(fields, TENSOR.NAME),
-    dataType: Number(fields.find((x) => x.field === TENSOR.DATA_TYPE)?.int ?? 0n),
-    dims: repeatedInts(fields, TENSOR.DIMS).map(toInt64),
-    external: fields.find((x) => x.field === TENSOR.DATA_LOCATION)?.int === EXTERNAL,
-    fields,
-  }
-}
-
-/** The float values of an initializer, from raw_data or float_data (packed or not). */
-function floatValues(t: Initializer): Float32Array {
-  const count = t.dims.reduce((a, d) => a * d, 1)
-  const raw = t.fields.find((x) => x.field === TENSOR.RAW_DATA)?.bytes
-  let out: Float32Array
-  if (raw) {
-    out = new Float32Array(raw.byteLength / 4)
-    new Uint8Array(out.buffer).set(raw)
-  } else {
-    const values: number[] = []
-    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength)
-    for (const f of t.fields.filter((x) => x.field === TENSOR.FLOAT_DATA)) {
-      if (f.bits !== undefined) values.push(new DataView(Uint32Array.of(f.bits).buffer).getFloat32(0, true))
-      else if (f.bytes) for (let i = 0; i + 4 <= f.bytes.length; i += 4) values.push(view(f.bytes).getFloat32(i, true))
-    }
-    out = Float32Array.from(values)
-  }
-  if (out.length !== count) throw new ProtoDecodeError(`initializer ${t.name} holds ${out.length} values but its dims ${JSON.stringify(t.dims)} need ${count}`)
-  return out
-}
-
-const isDefaultDomain = (d: string) => d === '' || d === 'ai.onnx'
 
 function int8Tensor(name: string, data: Int8Array, dims: readonly number[]): TensorProto {
   return { name, dataType: DataType.INT8, dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
@@ -172,19 +88,6 @@ function quantizeSlices(w: Float32Array, slices: number, width: number, at: (s: 
   return { q, scales }
 }
 
-class Names {
-  private readonly used = new Set<string>()
-  add(name: string): void {
-    this.used.add(name)
-  }
-  unique(base: string): string {
-    let name = base
-    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`
-    this.used.add(name)
-    return name
-  }
-}
-
 function modelError(message: string, file: string | undefined, hint?: string) {
   return inputError('E_QUANTIZE', message, { location: file ? { file } : undefined, ...(hint ? { hint } : {}) })
 }
@@ -202,11 +105,7 @@ export function quantizeModel(bytes: Uint8Array, opts: QuantizeOptions & { file?
     throw modelError(`${opts.file ?? 'the model'} is not a readable ONNX model: ${(cause as Error).message}`, opts.file)
   }
 
-  const opset = modelFields
-    .filter((f) => f.field === MODEL.OPSET_IMPORT)
-    .map((f) => readFields(f.bytes ?? new Uint8Array()))
-    .find((o) => isDefaultDomain(stringOf(o, 1)))
-  const version = toInt64(opset?.find((x) => x.field === 2)?.int ?? 0n)
+  const version = defaultOpset(modelFields)
   if (version < MIN_OPSET) {
     throw modelError(`the model uses ONNX opset ${version}; int8 dynamic quantization needs opset ${MIN_OPSET} or newer`, opts.file, 're-export the model with a newer opset (e.g. `optimum-cli export onnx --opset 17`)')
   }
@@ -222,6 +121,9 @@ export function quantizeModel(bytes: Uint8Array, opts: QuantizeOptions & { file?
   const parsedInitializers = graphFields.filter((f) => f.field === GRAPH.INITIALIZER).map(parseInitializer)
   const initializers = new Map(parsedInitializers.map((t) => [t.name, t]))
   const initializerNames = new Map(parsedInitializers.map((t) => [t.raw, t.name]))
+  if (hasFloat16Weights(parsedInitializers)) {
+    throw modelError('the model has float16 weights; int8 quantization reads float32 weights', opts.file, 'quantize the fp32 model instead (e.g. onnx/model.onnx rather than onnx/model_fp16.onnx)')
+  }
   if (parsedInitializers.some((t) => t.external)) {
     throw modelError('the model keeps its weights in external data files, which quantization does not read', opts.file, 'export the model as a single .onnx file (models under 2 GB fit in one)')
   }

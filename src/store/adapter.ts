@@ -164,11 +164,17 @@ export interface QueueSlices {
   max: number
 }
 
-/** Keys k with lo < k <= hi, in the key column's own order; null is an open end. */
+/**
+ * One unit of a shared backfill, as the store that leased it defines it: keys k with lo < k <= hi
+ * in the key column's own order (null is an open end), or, where the store splits by slices
+ * instead of keys (OpenSearch: sliced point-in-time), slice `id` of `max` with lo and hi null.
+ * The engine hands it back to the store unchanged.
+ */
 export interface KeyRange {
   id: number
   lo: string | null
   hi: string | null
+  slice?: { id: number; max: number }
 }
 
 export interface LeaseOptions {

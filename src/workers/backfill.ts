@@ -1,10 +1,10 @@
 /**
- * One worker of a backfill shared by several processes (this machine or others): it claims a key
- * range from the store, embeds that range's rows without a vector, marks it done, and claims the
- * next, until no range is left. The lease is renewed while the range is worked on; a worker that
- * dies stops renewing, and its range is taken over by another once the lease expires. Every row
- * is written once: the backfill reads only rows still without a vector, and the write of a batch
- * is one transaction, so a killed worker's range resumes where its last committed batch ended.
+ * One worker of a backfill shared by several processes (this machine or others): it claims a unit
+ * of work from the store (a key range on PostgreSQL, a slice of a point-in-time on OpenSearch: the
+ * store decides), embeds that unit's rows without a vector, marks it done, and claims the next,
+ * until none is left. The lease is renewed while the unit is worked on; a worker that dies stops
+ * renewing, and its unit is taken over by another once the lease expires. The backfill reads only
+ * rows still without a vector, so a killed worker's unit resumes after the last batch it wrote.
  */
 import { failure } from '../core/errors.js'
 import type { Collection } from '../core/types.js'

@@ -1,6 +1,6 @@
 import type { IndexSettings } from '../../src/core/types.js'
 import type { GenerationSpec } from '../../src/store/adapter.js'
-import { testSpec as kitSpec } from '../../src/testing/index.js'
+import { testSpec as kitSpec } from '../../src/testing/spec.js'
 
 export const hnswCosine: IndexSettings = {
   metric: 'cosine',

@@ -142,7 +142,6 @@ describe('sync on native PostgreSQL', () => {
       let f = await liveFreshness()
       while (f.queued > 0 && Date.now() - stoppedAt < bound) f = await liveFreshness()
       expect(f, `lags reported: ${lags.join(', ')} ms`).toMatchObject({ queued: 0, stale: 0, missing: 0 })
-      expect(Math.max(...lags)).toBeLessThan(10_000)
       expect(await wrongRows('passage')).toEqual([])
 
       // A store restart, as the watcher sees it: every connection it holds is cut.

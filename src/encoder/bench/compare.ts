@@ -6,7 +6,7 @@ import { failure } from '../../core/errors.js'
 import type { Profile } from '../../core/types.js'
 import { cosine } from '../pooling.js'
 import type { RunResult, RunSpec, VariantId } from './variants.js'
-import { runVariant, VARIANTS } from './variants.js'
+import { defaultVariants, runVariant } from './variants.js'
 
 /** Set in a child process: run the one variant described in it and print its result. */
 export const BENCH_WORKER_ENV = 'EMBEDFORM_BENCH_WORKER'
@@ -121,12 +121,16 @@ const RATIOS: Record<string, [VariantId, VariantId]> = {
   'embedform-int8 / embedform-fp32': ['embedform-int8', 'embedform-fp32'],
   'token budget / count (fp32)': ['embedform-fp32', 'embedform-fp32-count'],
   'token budget / count (int8)': ['embedform-int8', 'embedform-int8-count'],
+  'embedform-fp16 / embedform-fp32': ['embedform-fp16', 'embedform-fp32'],
+  'embedform-fp16 / transformersjs-fp16-sorted': ['embedform-fp16', 'transformersjs-fp16-sorted'],
 }
 
 const QUALITY: Record<string, [VariantId, VariantId]> = {
   'cosine embedform-int8 vs embedform-fp32': ['embedform-int8', 'embedform-fp32'],
   'cosine transformersjs-fp32 vs embedform-fp32': ['transformersjs-fp32-sorted', 'embedform-fp32'],
   'cosine transformersjs-int8 vs embedform-int8': ['transformersjs-int8-sorted', 'embedform-int8'],
+  'cosine embedform-fp16 vs embedform-fp32': ['embedform-fp16', 'embedform-fp32'],
+  'cosine transformersjs-fp16 vs embedform-fp16': ['transformersjs-fp16-sorted', 'embedform-fp16'],
 }
 
 /**
@@ -136,7 +140,7 @@ const QUALITY: Record<string, [VariantId, VariantId]> = {
  */
 export async function compareEncoders(opts: CompareOptions): Promise<CompareReport> {
   const skipped: Partial<Record<VariantId, string>> = {}
-  let variants = [...(opts.variants ?? VARIANTS)]
+  let variants = [...(opts.variants ?? defaultVariants(opts.profile.device))]
   if (variants.some((v) => v.startsWith('transformersjs')) && !(await hasTransformersJs())) {
     for (const v of variants.filter((x) => x.startsWith('transformersjs'))) skipped[v] = '@huggingface/transformers is not installed'
   }

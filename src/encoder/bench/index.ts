@@ -3,7 +3,7 @@ import { inputError } from '../../core/errors.js'
 import { VARIANTS, type VariantId } from './variants.js'
 
 export { BENCH_WORKER_ENV, compareEncoders, runBenchWorkerIfAsked, type CompareOptions, type CompareReport, type VariantSummary } from './compare.js'
-export { VARIANTS, type VariantId } from './variants.js'
+export { benchTexts, defaultVariants, precisionOf, VARIANTS, type VariantId } from './variants.js'
 export { compareSessionOptions, type SessionOptionsReport } from './session-options.js'
 
 /** A comma-separated list of variant ids, checked against VARIANTS. */

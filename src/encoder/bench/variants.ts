@@ -1,8 +1,8 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { basename, join } from 'node:path'
-import type { Profile } from '../../core/types.js'
-import { ensureQuantized } from '../../models/index.js'
+import type { Device, Profile } from '../../core/types.js'
+import { ensureQuantized, type Quantization } from '../../models/index.js'
 import { loadPassages } from '../../sample/spam-corpus.js'
 import { openEncoder } from '../index.js'
 import type { SessionTuning } from '../providers.js'
@@ -23,12 +23,25 @@ export const VARIANTS = [
   'transformersjs-fp32-sorted',
   'transformersjs-int8-naive',
   'transformersjs-int8-sorted',
+  'embedform-fp16',
+  'transformersjs-fp16-sorted',
 ] as const
 export type VariantId = (typeof VARIANTS)[number]
 
+const isFp16 = (v: VariantId) => v.includes('fp16')
+
+/**
+ * What runs when no variants are named: fp16 only on a GPU, where half precision is computed
+ * natively. On CPU onnxruntime runs fp16 graphs by casting to float32 around most ops, so fp16 is
+ * slower than fp32 there and would only lengthen the run (name it in --variants to measure that).
+ */
+export function defaultVariants(device: Device): VariantId[] {
+  return device.startsWith('cuda') ? [...VARIANTS] : VARIANTS.filter((v) => !isFp16(v))
+}
+
 export interface RunSpec {
   variant: VariantId
-  /** The fp32 profile; int8 variants add `model.quantize: int8`. */
+  /** The fp32 profile; int8 and fp16 variants add `model.quantize`. */
   profile: Profile
   texts: number
   words: number
@@ -61,7 +74,7 @@ export function benchTexts(count: number, words: number): string[] {
 /** Enough to create the session's kernels and arena; more would only lengthen every run. */
 const WARMUP_TEXTS = 4
 
-const precisionOf = (v: VariantId) => (v.includes('int8') ? 'int8' : 'fp32')
+export const precisionOf = (v: VariantId): Quantization | 'fp32' => (v.includes('int8') ? 'int8' : isFp16(v) ? 'fp16' : 'fp32')
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; cpuSeconds: number }> {
   const cpu = process.cpuUsage()
@@ -85,8 +98,8 @@ async function writeVectors(file: string | undefined, rows: ArrayLike<number>[])
 /** Runs one variant in this process and measures it. */
 export async function runVariant(spec: RunSpec): Promise<RunResult> {
   const texts = benchTexts(spec.texts, spec.words)
-  const int8 = precisionOf(spec.variant) === 'int8'
-  const profile: Profile = int8 ? { ...spec.profile, model: { ...spec.profile.model, quantize: 'int8' } } : spec.profile
+  const precision = precisionOf(spec.variant)
+  const profile: Profile = precision === 'fp32' ? spec.profile : { ...spec.profile, model: { ...spec.profile.model, quantize: precision } }
   const load = loadavg()[0] ?? 0
   if (spec.variant.startsWith('embedform')) {
     const encoder = await openEncoder(profile, { ...(spec.variant.endsWith('-count') ? { tokenBudget: Number.POSITIVE_INFINITY } : {}), ...(spec.tuning ? { tuning: spec.tuning } : {}) })
@@ -115,20 +128,26 @@ export async function runVariant(spec: RunSpec): Promise<RunResult> {
   return runTransformersJs(spec, texts, profile, load)
 }
 
+/** The file transformers.js loads for each dtype from a Hugging Face layout. */
+const TRANSFORMERS_FILES = { fp32: 'onnx/model.onnx', int8: 'onnx/model_quantized.onnx', fp16: 'onnx/model_fp16.onnx' } as const
+const TRANSFORMERS_DTYPES = { fp32: 'fp32', int8: 'q8', fp16: 'fp16' } as const
+
 /**
- * transformers.js loads `onnx/model.onnx` (dtype fp32) or `onnx/model_quantized.onnx` (dtype q8)
- * from a Hugging Face layout; a directory of links gives it exactly the files embedform runs.
+ * transformers.js loads `onnx/model.onnx` (dtype fp32), `onnx/model_quantized.onnx` (q8) or
+ * `onnx/model_fp16.onnx` (fp16) from a Hugging Face layout; a directory of links gives it exactly
+ * the files embedform runs.
  */
 async function transformersModelDir(spec: RunSpec, profile: Profile): Promise<string> {
   const fp32 = await resolveModel(spec.profile.model, { profileFile: profile.file })
-  const onnx = profile.model.quantize === 'int8' ? (await ensureQuantized(fp32.onnxPath)).path : fp32.onnxPath
+  const precision = profile.model.quantize ?? 'fp32'
+  const onnx = profile.model.quantize ? (await ensureQuantized(fp32.onnxPath, { precision: profile.model.quantize })).path : fp32.onnxPath
   const dir = join(spec.scratchDir, `transformersjs-${profile.model.quantize ?? 'fp32'}`, basename(fp32.dir))
   await mkdir(join(dir, 'onnx'), { recursive: true })
   const link = async (target: string, name: string) => symlink(target, join(dir, name)).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)))
   await link(fp32.tokenizerPath, 'tokenizer.json')
   if (fp32.tokenizerConfigPath) await link(fp32.tokenizerConfigPath, 'tokenizer_config.json')
   await link(join(fp32.dir, 'config.json'), 'config.json')
-  await link(onnx, profile.model.quantize === 'int8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx')
+  await link(onnx, TRANSFORMERS_FILES[precision])
   return dir
 }
 
@@ -140,7 +159,7 @@ async function runTransformersJs(spec: RunSpec, texts: string[], profile: Profil
   const device = profile.device === 'cpu' || profile.device === 'auto' ? 'cpu' : 'cuda'
   const threads = profile.threads ?? 1
   const extractor = await pipeline('feature-extraction', basename(dir), {
-    dtype: profile.model.quantize === 'int8' ? 'q8' : 'fp32',
+    dtype: TRANSFORMERS_DTYPES[profile.model.quantize ?? 'fp32'],
     device,
     session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
   })

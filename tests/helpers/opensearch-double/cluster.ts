@@ -1,6 +1,7 @@
 import { OsError, badRequest, notFound } from './errors.js'
 import { checkSortable, mapDynamically, valueAt } from './fields.js'
 import { knnField, knnWarnings, zeroVectorRefused, type Version } from './knn-mapping.js'
+import { sliceFilter } from './slice.js'
 import { compileQuery, fieldValue, type KnnField, type StoredDoc } from './query.js'
 
 type Json = Record<string, unknown>
@@ -231,7 +232,7 @@ export class Cluster {
       if (!(Number(a.version) >= 0)) return failed(400, 'action_request_validation_exception', `Validation Failed: 1: illegal version value [${a.version}] for version type [${a.versionType.toUpperCase()}];`)
     }
     if (a.op === 'create' && current) return conflict('document already exists (current version [' + current.version + '])')
-    if (a.ifSeqNo !== undefined && (!current || current.seqNo !== a.ifSeqNo)) {
+    if (a.ifSeqNo !== undefined && (!current || current.seqNo !== a.ifSeqNo || Number(a.ifPrimaryTerm) !== 1)) {
       return conflict(`required seqNo [${a.ifSeqNo}], primary term [${a.ifPrimaryTerm}]. ${current ? `current document has seqNo [${current.seqNo}] and primary term [1]` : 'but no document was found'}`)
     }
     let version = (current?.version ?? 0) + 1
@@ -301,7 +302,7 @@ export class Cluster {
     return id
   }
 
-  search(target: { expr?: string; pit?: string }, body: Json): Json {
+  search(target: { expr?: string; pit?: string; scroll?: boolean }, body: Json): Json {
     let docs: StoredDoc[]
     let knn: Map<string, KnnField>
     let mapped: { name: string; properties: Record<string, Json> }[]
@@ -324,6 +325,9 @@ export class Cluster {
       knn = new Map(names.flatMap((n) => [...this.index(n).knnFields]))
       mapped = names.map((n) => ({ name: n, properties: this.index(n).mappings.properties }))
     }
+    const names = target.pit !== undefined ? (this.pits.get(target.pit)?.indices ?? []) : this.resolve(target.expr ?? '_all')
+    const inSlice = sliceFilter(body.slice, { pit: target.pit !== undefined, scroll: target.scroll === true, settings: names.map((n) => this.index(n).settings) })
+    if (inSlice) docs = docs.filter((d) => inSlice(d.id))
     const props = Object.assign({}, ...mapped.map((m) => m.properties)) as Record<string, Json>
     const scorer = compileQuery(body.query as Json | undefined, { docs, knnFields: knn, properties: props })
     let hits = docs.map((d) => ({ d, score: scorer(d) })).filter((h): h is { d: StoredDoc; score: number } => h.score !== null)

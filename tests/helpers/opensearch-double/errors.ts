@@ -7,6 +7,8 @@ export class OsError extends Error {
     readonly index?: string,
     /** Shard-level causes of a search failure (search_phase_execution_exception). */
     readonly causes?: Record<string, unknown>[],
+    /** What the error wraps (`caused_by`), e.g. the IllegalArgumentException behind a parse failure. */
+    readonly causedBy?: Record<string, unknown>,
   ) {
     super(reason)
   }
@@ -16,7 +18,7 @@ export class OsError extends Error {
     if (this.causes) {
       return { error: { root_cause: this.causes, ...own, phase: 'query', grouped: true, failed_shards: this.causes.map((c) => ({ shard: 0, index: c.index, reason: c })) }, status: this.status }
     }
-    return { error: { root_cause: [own], ...own }, status: this.status }
+    return { error: { root_cause: [own], ...own, ...(this.causedBy ? { caused_by: this.causedBy } : {}) }, status: this.status }
   }
 }
 

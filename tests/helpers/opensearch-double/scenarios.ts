@@ -7,7 +7,9 @@ import type { OsHttp } from '../../../plugins/opensearch/index.js'
 import { EmbedformError } from '../../../src/core/errors.js'
 import type { Collection, IndexSettings, Profile } from '../../../src/core/types.js'
 import type { CutoverOptions, GenerationSpec, PendingRow } from '../../../src/store/adapter.js'
-import type { OpenSearchAdapter } from '../../../plugins/opensearch/index.js'
+import { OpenSearchAdapter, OsHttp as Http } from '../../../plugins/opensearch/index.js'
+import type { Encoder } from '../../../src/encoder/types.js'
+import { leasedBackfill } from '../../../src/workers/backfill.js'
 import { flatSettings } from '../../../plugins/opensearch/carry.js'
 import { fakeVector } from '../../conformance/fake-vectors.js'
 import { openSearchHarness, stamp } from './harness.js'
@@ -409,6 +411,52 @@ export function openSearchScenarios(name: string, node: () => string): void {
       expect(knnOnly.map((x) => x.key)).not.toContain('99')
       const hits = await a.search(c, 1, { ...query, hybrid: true })
       expect(hits.map((x) => x.key).slice(0, 2).sort()).toEqual(['7', '99'])
+    })
+
+    it('shares a backfill between workers by slices of a point-in-time leased in .embedform: the slice of a dead holder is taken over after its lease expires', async () => {
+      const { h, a, c } = t
+      await h.seed(rows(60))
+      await a.createGeneration(c, spec(1))
+      await a.planRanges!(c, 1, 15)
+      await a.planRanges!(c, 1, 5)
+      expect(await a.rangesPlanned!(c, 1)).toBe(true)
+      // A worker in another process claims a slice and dies: it never renews nor completes it.
+      const other = new OpenSearchAdapter(Http.fromStore({ name: 'test', kind: 'opensearch', node: node() }))
+      const dead = await other.leaseRange!(c, 1, { holder: 'dead worker', ttlMs: 400 })
+      await other.close()
+      if (!('range' in dead)) throw new Error(`the first claim got no slice: ${JSON.stringify(dead)}`)
+      expect(dead.range.slice).toEqual({ id: dead.range.id, max: 4 })
+      const written = new Map<string, number>()
+      const encoder: Encoder = {
+        dimensions: DIMS,
+        provider: 'test',
+        encode: async (texts) => texts.map((x) => vec(1, x)),
+        async *encodeStream(batches) {
+          for await (const items of batches) yield { items, vectors: items.map((i) => vec(1, i.text)) }
+        },
+        close: async () => undefined,
+      }
+      const counting = Object.create(a) as OpenSearchAdapter
+      counting.write = async (col, g, batch, opts) => {
+        for (const r of batch) written.set(String(r.key), (written.get(String(r.key)) ?? 0) + 1)
+        return a.write(col, g, batch, opts)
+      }
+      const events: string[] = []
+      const work = (holder: string) =>
+        leasedBackfill({ adapter: counting, collection: c, generation: 1, encoder, holder, ttlMs: 400, batchSize: 4, retryBaseMs: 10, onRange: (e) => events.push(`${holder} ${e.state} ${e.range.id}`) })
+      const [w1, w2] = await Promise.all([work('worker 1'), work('worker 2')])
+      expect(w1.ranges + w2.ranges).toBe(4)
+      expect(events.filter((e) => e.includes(' lost '))).toEqual([])
+      expect(events.filter((e) => e.endsWith(`done ${dead.range.id}`))).toHaveLength(1)
+      expect(await a.leaseRange!(c, 1, { holder: 'late worker', ttlMs: 400 })).toEqual({ done: true })
+      // Every document once: the slices partition the index.
+      expect([...written.keys()].sort()).toEqual(rows(60).map((r) => String(r.key)).sort())
+      expect([...written.values()].every((n) => n === 1)).toBe(true)
+      await a.buildIndex(c, 1)
+      const f = await a.freshness(c, 1)
+      expect(f).toMatchObject({ rows: 60, fresh: 60, missing: 0, stale: 0 })
+      await a.dropGeneration(c, 1)
+      expect(await a.rangesPlanned!(c, 1)).toBe(false)
     })
 
     it('takes over a lock whose holder stopped heart-beating', async () => {

@@ -12,6 +12,8 @@ export interface Faults {
   bulkRejections: number
   /** Per document id: answer its bulk items with this status this many times (429 = retryable). */
   items: Map<string, { status: number; type: string; times: number }>
+  /** Answer every `_bulk` request this many milliseconds late (a loaded cluster), applying it only then. */
+  bulkDelayMs: number
 }
 
 export interface OpenSearchDouble {
@@ -30,7 +32,7 @@ export interface OpenSearchDouble {
 /** `version`: the OpenSearch version the double answers as (the k-NN mapping rules follow it). */
 export async function startOpenSearchDouble(opts: { version?: Version } = {}): Promise<OpenSearchDouble> {
   const cluster = new Cluster(opts.version)
-  const faults: Faults = { bulkRejections: 0, items: new Map() }
+  const faults: Faults = { bulkRejections: 0, items: new Map(), bulkDelayMs: 0 }
   const double: OpenSearchDouble = {
     url: '',
     cluster,
@@ -44,6 +46,11 @@ export async function startOpenSearchDouble(opts: { version?: Version } = {}): P
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://double')
+      if (faults.bulkDelayMs > 0 && url.pathname.endsWith('/_bulk')) setTimeout(answer, faults.bulkDelayMs)
+      else answer()
+    })
+    const answer = () => {
       const raw = Buffer.concat(chunks).toString('utf8')
       const url = new URL(req.url ?? '/', 'http://double')
       const line = `${req.method} ${url.pathname}`
@@ -57,7 +64,7 @@ export async function startOpenSearchDouble(opts: { version?: Version } = {}): P
         if (e instanceof OsError) send(res, e.status, req.method === 'HEAD' ? undefined : e.body())
         else send(res, 500, { error: { type: 'exception', reason: String(e) }, status: 500 })
       }
-    })
+    }
   })
   server.keepAliveTimeout = 1000
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res))
@@ -298,7 +305,7 @@ const scrolls = new WeakMap<OpenSearchDouble, Map<string, { hits: Json[]; offset
 /** Scroll: the whole result is fixed when the scroll starts, then handed out page by page. */
 function startScroll(d: OpenSearchDouble, index: string, body: Json) {
   const size = Number(body.size ?? 10)
-  const all = d.cluster.search({ expr: index }, { ...body, size: Number.MAX_SAFE_INTEGER })
+  const all = d.cluster.search({ expr: index, scroll: true }, { ...body, size: Number.MAX_SAFE_INTEGER })
   const hits = ((all.hits as Json).hits as Json[]) ?? []
   const id = Buffer.from(`scroll-${d.requests.length}`).toString('base64')
   const map = scrolls.get(d) ?? new Map()

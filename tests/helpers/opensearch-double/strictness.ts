@@ -260,6 +260,74 @@ export function strictnessScenarios(name: string, node: () => string): void {
       expect(again.body.error.type).toBe('version_conflict_engine_exception')
     })
 
+    it('slices a point-in-time search by document: the slices partition the index the same way in every point-in-time', async () => {
+      const idx = fresh()
+      await call('PUT', `/${idx}`, { settings: { index: { number_of_replicas: 0, max_slices_per_pit: 4 } }, mappings: { properties: { id: { type: 'keyword' } } } })
+      const ids = Array.from({ length: 40 }, (_, i) => `d${i}`)
+      await call('POST', `/${idx}/_bulk?refresh=true`, ids.flatMap((id) => [{ index: { _id: id } }, { id }]), true)
+      const slicesOf = async (max: number) => {
+        const pit = await call('POST', `/${idx}/_search/point_in_time?keep_alive=1m`)
+        const out: string[][] = []
+        for (let id = 0; id < max; id++) {
+          const r = await call('POST', '/_search', { size: 100, pit: { id: pit.body.pit_id }, slice: { id, max }, sort: [{ id: 'asc' }] })
+          expect(r.status).toBe(200)
+          out.push(r.body.hits.hits.map((h: Body) => h._id))
+        }
+        await call('DELETE', '/_search/point_in_time', { pit_id: [pit.body.pit_id] })
+        return out
+      }
+      const first = await slicesOf(4)
+      expect(first.flat().sort()).toEqual([...ids].sort())
+      expect(new Set(first.flat()).size).toBe(ids.length)
+      expect(first.filter((s) => s.length > 0).length).toBeGreaterThan(1)
+      expect(await slicesOf(4)).toEqual(first)
+      expect((await slicesOf(2)).flat().sort()).toEqual([...ids].sort())
+    })
+
+    it('refuses a slice whose id is not below max, a max below 2, a max over index.max_slices_per_pit, and a slice without a point-in-time or scroll', async () => {
+      const idx = fresh()
+      await call('PUT', `/${idx}`, { settings: { index: { number_of_replicas: 0, max_slices_per_pit: 2 } }, mappings: { properties: { id: { type: 'keyword' } } } })
+      await call('PUT', `/${idx}/_doc/1?refresh=true`, { id: '1' })
+      const pit = await call('POST', `/${idx}/_search/point_in_time?keep_alive=1m`)
+      const sliced = (slice: Body) => call('POST', '/_search', { size: 10, pit: { id: pit.body.pit_id }, slice, sort: [{ id: 'asc' }] })
+      for (const slice of [{ id: 2, max: 2 }, { id: 0, max: 1 }, { id: -1, max: 2 }]) {
+        const r = await sliced(slice)
+        expect(r.status).toBe(400)
+        expect(r.body.error.type).toBe('x_content_parse_exception')
+        expect(r.body.error.caused_by.type).toBe('illegal_argument_exception')
+      }
+      const tooMany = await sliced({ id: 0, max: 3 })
+      expect(tooMany.status).toBe(429)
+      expect(JSON.stringify(tooMany.body)).toContain('max_slices_per_pit')
+      expect((await sliced({ id: 1, max: 2 })).status).toBe(200)
+      await call('DELETE', '/_search/point_in_time', { pit_id: [pit.body.pit_id] })
+      const plain = await call('POST', `/${idx}/_search`, { slice: { id: 0, max: 2 } })
+      expect(plain.status).toBe(400)
+      expect(plain.body.error.type).toBe('action_request_validation_exception')
+      expect(JSON.stringify(plain.body)).toContain('[slice] can only be used with [scroll] or [point-in-time] requests')
+      const scroll = await call('POST', `/${idx}/_search?scroll=1m`, { size: 10, slice: { id: 0, max: 2 } })
+      expect(scroll.status).toBe(200)
+      await call('DELETE', '/_search/scroll', { scroll_id: [scroll.body._scroll_id] })
+    })
+
+    it('writes a document conditionally on _seq_no and _primary_term: a stale condition answers 409 version_conflict_engine_exception', async () => {
+      const idx = fresh()
+      await call('PUT', `/${idx}`, { settings: { index: { number_of_replicas: 0 } } })
+      const first = await call('PUT', `/${idx}/_doc/l?op_type=create`, { holder: 'a' })
+      expect(first.status).toBe(201)
+      const cond = (seqNo: number, term: number) => `if_seq_no=${seqNo}&if_primary_term=${term}`
+      const renewed = await call('PUT', `/${idx}/_doc/l?${cond(first.body._seq_no, first.body._primary_term)}`, { holder: 'a' })
+      expect(renewed.status).toBe(200)
+      expect(renewed.body._seq_no).toBeGreaterThan(first.body._seq_no)
+      const stale = await call('PUT', `/${idx}/_doc/l?${cond(first.body._seq_no, first.body._primary_term)}`, { holder: 'b' })
+      expect(stale.status).toBe(409)
+      expect(stale.body.error.type).toBe('version_conflict_engine_exception')
+      const otherTerm = await call('PUT', `/${idx}/_doc/l?${cond(renewed.body._seq_no, renewed.body._primary_term + 1)}`, { holder: 'b' })
+      expect(otherTerm.status).toBe(409)
+      expect(otherTerm.body.error.type).toBe('version_conflict_engine_exception')
+      expect((await call('GET', `/${idx}/_doc/l`)).body._source.holder).toBe('a')
+    })
+
     it('applies the k-NN mapping rules of its version', async () => {
       await expectKnnRulesOfItsVersion(node(), fresh)
     })
