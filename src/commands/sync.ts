@@ -1,10 +1,12 @@
 import { Args, Flags } from '@oclif/core'
+import { status } from '../apply/index.js'
 import { throttleFlags, throttleOptions } from '../apply/throttle-flags.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { createEngineContext, migrationHolder, pickCollection } from '../cli/engine-context.js'
 import { createProgressRenderer, formatDuration, progressMode } from '../cli/progress.js'
 import { type EmbedformError, ExitCode } from '../core/errors.js'
 import type { ProgressEvent } from '../core/events.js'
+import type { EngineContext } from '../plan/types.js'
 import { sync, watch, type SyncResult, type WatchPass, type WatchSummary } from '../sync/index.js'
 
 export default class Sync extends BaseCommand {
@@ -63,16 +65,18 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
         this.report({ type: 'result', ok: true, ...summary }, () => renderSummary(summary))
         return
       }
-      const stopped = (cause?: unknown) =>
-        this.interrupted(
-          `sync of ${collection} was interrupted: ${written.total.toLocaleString('en-US')} row(s) embedded before it stopped; what it did not get to stays queued`,
+      const stopped = async (cause?: unknown) => {
+        const left = await liveBehind(ctx, collection).catch(() => undefined)
+        return this.interrupted(
+          `sync of ${collection} was interrupted after embedding at least ${written.total.toLocaleString('en-US')} row(s); ${left ? `${left.rows.toLocaleString('en-US')} stale or missing row(s) of live g${left.generation} stay queued` : 'what it did not get to stays queued'}`,
           `run \`embedform sync ${collection}\` again to embed the rest (\`embedform status\` counts them)`,
           cause,
         )
-      const result = await sync(ctx, collection, common).catch((err: unknown) => {
-        throw interrupt.signal.aborted ? stopped(err) : err
+      }
+      const result = await sync(ctx, collection, common).catch(async (err: unknown) => {
+        throw interrupt.signal.aborted ? await stopped(err) : err
       })
-      if (interrupt.signal.aborted) throw stopped()
+      if (interrupt.signal.aborted) throw await stopped()
       renderer.stop()
       this.report({ type: 'result', ok: true, ...result }, () => renderResult(result))
       const failed = result.generations.reduce((n, g) => n + g.failed.length, 0)
@@ -113,7 +117,17 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
   }
 }
 
-/** Rows written so far, from progress events: each pass counts from zero again, per step. */
+/** Stale or missing rows of the live generation, read from the store's freshness record. */
+async function liveBehind(ctx: EngineContext, collection: string): Promise<{ generation: number; rows: number } | undefined> {
+  const [c] = (await status(ctx, [collection])).collections
+  const live = c?.generations.find((g) => g.status === 'live')
+  return live ? { generation: live.id, rows: live.freshness.stale + live.freshness.missing } : undefined
+}
+
+/**
+ * Rows written so far, from progress events. Each pass of a step counts from zero again and a
+ * pass's start cannot always be told from its continuation, so this is a lower bound.
+ */
 class WrittenRows {
   total = 0
   private readonly last = new Map<string, number>()

@@ -65,13 +65,17 @@ describe('sync stopped by a signal', () => {
       expect(stopped.signal).toBeNull()
       const error = jsonLines(stopped.stdout).find((l) => l.type === 'error')?.error as { code: string; message: string; hint: string }
       expect(error.code).toBe('E_INTERRUPTED')
-      const embedded = Number(/: ([\d,]+) row\(s\) embedded before it stopped/.exec(error.message)?.[1]?.replace(/,/g, ''))
+      const m = /after embedding at least ([\d,]+) row\(s\); ([\d,]+) stale or missing row\(s\) of live g1 stay queued$/.exec(error.message)
+      expect(m, error.message).not.toBeNull()
+      const embedded = Number(m![1]!.replace(/,/g, ''))
+      const left = Number(m![2]!.replace(/,/g, ''))
       expect(embedded).toBeGreaterThan(0)
       expect(error.hint).toMatch(/run `embedform sync docs` again/)
 
       // Every row it reported is fresh; the rest stay queued for the next run.
       const after = await liveFreshness()
       expect(after.fresh).toBeGreaterThanOrEqual(embedded)
+      expect(after.stale).toBe(left)
       expect(after.stale).toBeGreaterThan(0)
       expect(after.fresh + after.stale).toBe(ROWS)
 
