@@ -9,6 +9,7 @@ import type { Encoder } from '../encoder/types.js'
 import type { CollectionPlan, EngineContext, PlanStep } from '../plan/types.js'
 import type { GenerationSpec, GenerationState, StoreAdapter } from '../store/adapter.js'
 import { leasedBackfill } from '../workers/backfill.js'
+import { withBatchProgress } from './batch-progress.js'
 import { pump, type PumpArgs } from './pump.js'
 import { DEFAULT_MAX_HOLD_MS, switchGeneration } from './switch.js'
 import type { ApplyOptions, GateResult } from './types.js'
@@ -74,12 +75,19 @@ function encoderOf(sc: StepContext): Encoder {
 
 async function encodePass(sc: StepContext, step: PlanStep, phase: 'backfill' | 'catchup', total: number | undefined): Promise<number> {
   let counted = 0
+  let encoded = 0
   const started = performance.now()
+  // Progress moves with each encoder batch (rows encoded and on their way to the store); the
+  // journal's rowsWritten moves with each write, so after a failure it says what the store holds.
+  const encoder = withBatchProgress(encoderOf(sc), sc.plan.profile.batchSize, (rows) => {
+    encoded += rows
+    sc.emit({ type: 'progress', step: step.id, done: encoded, ...(total === undefined ? {} : { total }) })
+  })
   const res = await pump({
     adapter: sc.adapter,
     collection: sc.collection,
     generation: step.generation,
-    encoder: encoderOf(sc),
+    encoder,
     phase,
     batchSize: sc.opts.batchSize ?? 1000,
     retryBaseMs: sc.opts.retryBaseMs ?? 500,
@@ -89,7 +97,6 @@ async function encodePass(sc: StepContext, step: PlanStep, phase: 'backfill' | '
       // Counted per write, not per pass, so a journal written after a failure still tells how far it got.
       bump(sc.stats, 'rowsWritten', done - counted)
       counted = done
-      sc.emit({ type: 'progress', step: step.id, done, ...(total === undefined ? {} : { total }) })
     },
     onRetry: (attempt, err) =>
       sc.emit({ type: 'log', level: 'warn', message: `write to g${step.generation} failed (${(err as Error).message}); retry ${attempt}` }),

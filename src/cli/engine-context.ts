@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { hostname, userInfo } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { loadConfig, resolveWithSources } from '../config/index.js'
+import { assertStoreResolved } from '../config/unresolved-store.js'
 import { inputError } from '../core/errors.js'
 import type { ProgressListener } from '../core/events.js'
 import type { Config } from '../core/types.js'
@@ -54,6 +55,11 @@ export function engineContextFor(config: Config, opts: EngineContextOptions = {}
           hint: `declared stores: ${Object.keys(config.stores).join(', ') || '(none)'}`,
         }),
       )
+    }
+    try {
+      assertStoreResolved(store)
+    } catch (e) {
+      return Promise.reject(e)
     }
     const errorContext = { store, envVars: () => storeEnvVars(config, storeName) }
     const opening = openStore(store, { baseDir, ...(opts.log ? { log: opts.log } : {}) }).then(

@@ -66,11 +66,7 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
 
     const renderer = createProgressRenderer(progressMode(json))
     const ctx = await createEngineContext(flags.config, { onEvent: renderer.listener, log: (m) => this.note(m) })
-    const abort = new AbortController()
-    const stopListening = this.onInterrupt((signal) => {
-      this.note(`\nInterrupted (${signal}): stopping after the current batch (${signal === 'SIGINT' ? 'Ctrl-C' : 'the same signal'} again to quit at once)...`)
-      abort.abort()
-    })
+    const interrupt = this.interruptible('stopping after the current batch')
     let result: ApplyResult | undefined
     let stashed: Plan | undefined
     let workers: LocalWorkers | undefined
@@ -91,20 +87,20 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
       result = await applyPlan(ctx, plan, {
         ...(flags.workers ? { workers: { holder: ctx.holder, ttlMs: flags['lease-ms'], rangeRows: flags['range-rows'] } } : {}),
         skipGate: flags['skip-gate'],
-        signal: abort.signal,
+        signal: interrupt.signal,
         gate: gateRunner,
         ...(flags['batch-size'] ? { batchSize: flags['batch-size'] } : {}),
         hold: flags.hold,
         throttle: throttleOptions(flags),
       })
-      if (abort.signal.aborted) throw this.interrupted(fromFile)
+      if (interrupt.signal.aborted) throw this.applyInterrupted(fromFile)
       // A held apply is still in flight: `embedform cutover` resumes it with this very plan.
       if (stashed && !result.collections.some((c) => c.held)) await dropStashedPlan(ctx.config, stashed.id)
     } catch (err) {
-      if (abort.signal.aborted) throw this.interrupted(fromFile, err)
+      if (interrupt.signal.aborted) throw this.applyInterrupted(fromFile, err)
       throw await this.stopped(ctx, stashed, err)
     } finally {
-      stopListening()
+      interrupt.release()
       renderer.stop()
       workers?.stop()
       await workers?.done
@@ -179,12 +175,13 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
     return plan
   }
 
-  private interrupted(planFile: string | undefined, cause?: unknown): EmbedformError {
+  private applyInterrupted(planFile: string | undefined, cause?: unknown): EmbedformError {
     const detail = isEmbedformError(cause) && cause.code !== 'E_ABORTED' ? ` (${cause.message})` : ''
-    return failure('E_INTERRUPTED', `apply was interrupted; progress so far is kept in the store's journal${detail}`, {
-      hint: `run \`embedform apply ${planFile ?? '--auto-approve'}\` again to resume where it stopped, or \`embedform rollback\` to abandon the new generation`,
+    return this.interrupted(
+      `apply was interrupted; progress so far is kept in the store's journal${detail}`,
+      `run \`embedform apply ${planFile ?? '--auto-approve'}\` again to resume where it stopped, or \`embedform rollback\` to abandon the new generation`,
       cause,
-    })
+    )
   }
 
   private report(result: ApplyResult | undefined): void {
@@ -206,8 +203,8 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
   protected override fail(err: EmbedformError): never {
     if (!this.wantsJson) return super.fail(err)
     process.stdout.write(`${JSON.stringify({ type: 'error', ok: false, error: this.errorJson(err) })}\n`)
-    process.exitCode = err.exitCode
-    return this.exit(err.exitCode)
+    process.exitCode = this.exitCodeOf(err)
+    return this.exit(this.exitCodeOf(err))
   }
 }
 

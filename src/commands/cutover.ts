@@ -6,13 +6,16 @@ import { dropStashedPlan, createEngineContext, findInFlightApply } from '../cli/
 import { createProgressRenderer, progressMode } from '../cli/progress.js'
 import { type EmbedformError, inputError } from '../core/errors.js'
 import { gateRunner } from '../eval/gate.js'
+import { describeInFlight } from '../cli/views/in-flight.js'
 import { readPlanFile } from '../plan/index.js'
 import type { Plan } from '../plan/types.js'
 
 export default class Cutover extends BaseCommand {
   static override description = `Complete an apply held before its cutover (\`embedform apply --hold\`): catch up what changed since, then switch readers to the new generation through the same atomic switch apply uses; the previous generation is retained for \`embedform rollback\`.
 
-The plan comes from where \`apply\` stashed it, or from PLAN_FILE when the held apply ran \`embedform apply PLAN_FILE --hold\`. Verify and the quality gate already passed and are not run again.`
+The plan comes from where \`apply\` stashed it, or from PLAN_FILE when the held apply ran \`embedform apply PLAN_FILE --hold\`. Verify and the quality gate already passed and are not run again.
+
+SIGTERM or Ctrl-C stops the catch-up after the batch in flight, before the switch, and names the command that resumes it; a switch already holding the application's writes finishes first.`
 
   static override examples = ['<%= config.bin %> cutover', '<%= config.bin %> cutover plan.json --json']
 
@@ -41,7 +44,15 @@ The plan comes from where \`apply\` stashed it, or from PLAN_FILE when the held 
       if (!plan) {
         throw inputError('E_PLAN_REQUIRED', `the held apply of plan ${inFlight.planId} was started elsewhere; pass its plan file`, { hint: '`embedform cutover plan.json`' })
       }
-      const result = await applyPlan(ctx, plan, { gate: gateRunner, throttle: throttleOptions(flags) })
+      const interrupt = this.interruptible('stopping after the batch in flight; a switch already holding writes finishes first')
+      const result = await applyPlan(ctx, plan, { gate: gateRunner, throttle: throttleOptions(flags), signal: interrupt.signal })
+        .catch(async (err: unknown) => {
+          if (!interrupt.signal.aborted) throw err
+          const now = await findInFlightApply(ctx)
+          const next = now ? describeInFlight(now.journal, now.collection, { stashedHere: now.plan !== undefined }).next : '`embedform status` shows where it stands'
+          throw this.interrupted(`cutover was interrupted before the switch: the previous generation is still live, and the apply of plan ${plan.id} stays in flight`, next, err)
+        })
+        .finally(interrupt.release)
       if (!args.plan_file) await dropStashedPlan(ctx.config, plan.id)
       renderer.stop()
       // Like apply: with --json, progress events and the result are one JSON object per line.
@@ -62,7 +73,7 @@ The plan comes from where \`apply\` stashed it, or from PLAN_FILE when the held 
   protected override fail(err: EmbedformError): never {
     if (!this.wantsJson) return super.fail(err)
     process.stdout.write(`${JSON.stringify({ type: 'error', ok: false, error: err.toJSON() })}\n`)
-    process.exitCode = err.exitCode
-    return this.exit(err.exitCode)
+    process.exitCode = this.exitCodeOf(err)
+    return this.exit(this.exitCodeOf(err))
   }
 }

@@ -11,7 +11,9 @@ import { downloadReporter, formatOutputLine, openEncoder, readInputBatches, sele
 export default class Encode extends BaseCommand {
   static override description = `Encode texts with a profile: JSONL in, JSONL out.
 Each input line is {"id": ..., "text": "..."}, a JSON string, or plain text (ids default to the line number).
-Each output line is {"id": ..., "vector": [...]}, in input order. With --json and --output FILE, a summary is printed.`
+Each output line is {"id": ..., "vector": [...]}, in input order. With --json and --output FILE, a summary is printed.
+
+SIGTERM or Ctrl-C stops after the batch in flight: every line written is complete, and the error says how many texts were encoded (exit 143 / 130).`
 
   static override examples = [
     `echo '{"id":1,"text":"machine learning"}' | <%= config.bin %> encode --profile starter`,
@@ -44,16 +46,28 @@ Each output line is {"id": ..., "vector": [...]}, in input order. With --json an
     const output = flags.output === '-' ? process.stdout : createWriteStream(flags.output)
     const started = performance.now()
     let count = 0
+    let lastId: unknown
+    const interrupt = this.interruptible('stopping after the batch in flight; every line written is complete')
     try {
       const batches = readInputBatches(input, inputName, Math.max(profile.batchSize * 4, 64))
       for await (const { items, vectors } of encoder.encodeStream(batches, flags.kind as TextKind)) {
         const chunk = items.map((item, k) => formatOutputLine(item.id, vectors[k] as Float32Array)).join('')
         if (!output.write(chunk)) await once(output, 'drain')
         count += items.length
+        lastId = items.at(-1)?.id
+        if (interrupt.signal.aborted) break
       }
     } finally {
+      interrupt.release()
       await encoder.close()
       if (output !== process.stdout) await new Promise<void>((resolve) => (output as NodeJS.WritableStream).end(resolve))
+    }
+    if (interrupt.signal.aborted) {
+      const upTo = count > 0 ? `, up to id ${JSON.stringify(lastId)}` : ''
+      throw this.interrupted(
+        `encode was interrupted after ${count} text(s): ${flags.output === '-' ? 'the output' : flags.output} holds their vectors${upTo}, one complete line each, in input order`,
+        count > 0 ? `encode the input after id ${JSON.stringify(lastId)} again and append its output` : 'run the same encode again',
+      )
     }
     const seconds = (performance.now() - started) / 1000
     const summary = { profile: profile.name, texts: count, dimensions: encoder.dimensions, provider: encoder.provider, seconds: Number(seconds.toFixed(3)), output: flags.output }

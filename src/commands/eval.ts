@@ -35,8 +35,9 @@ Queries: BEIR queries.jsonl ({"_id", "text"}) or TSV id<TAB>text. Qrels: BEIR TS
     const qrels = flags.qrels ? await readQrels(resolve(flags.qrels)) : undefined
     const ctx = await createEngineContext(flags.config, { log: (m) => this.note(m) })
     let report: EvalOutcome
+    const interrupt = this.interruptible('abandoning the evaluation (it only reads)')
     try {
-      report = await evaluateCollection(ctx, {
+      const evaluating = evaluateCollection(ctx, {
         queries,
         ...(qrels ? { qrels } : {}),
         cutoffs,
@@ -44,7 +45,9 @@ Queries: BEIR queries.jsonl ({"_id", "text"}) or TSV id<TAB>text. Qrels: BEIR TS
         ...(flags.collection !== undefined ? { collection: flags.collection } : {}),
         encoderOptions: { log: (m) => this.note(m) },
       })
+      report = await this.untilInterrupted(evaluating, interrupt.signal, 'eval was interrupted; it only reads, so nothing was changed and no score was recorded', 'run the same `embedform eval` again, with fewer queries to finish sooner')
     } finally {
+      interrupt.release()
       await ctx.close()
     }
     for (const s of report.skipped) this.note(`note: skipped g${s.generation}: ${s.reason}${s.hint ? ` (${s.hint})` : ''}`)

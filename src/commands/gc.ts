@@ -10,7 +10,9 @@ import { type GcOutcome, refuseIrreplaceable } from '../engine/gc.js'
 export default class Gc extends BaseCommand {
   static override description = `Drop retained generations beyond the newest --keep ones, freeing their storage. The live generation is never dropped. After gc, rolling back to a dropped generation means re-embedding it.
 
-Asks for confirmation like apply (--auto-approve without a terminal). A generation whose vectors embedform cannot re-create (adopted from a model it does not know, with no profile) is refused unless --force.`
+Asks for confirmation like apply (--auto-approve without a terminal). A generation whose vectors embedform cannot re-create (adopted from a model it does not know, with no profile) is refused unless --force.
+
+SIGTERM or Ctrl-C stops it after the drop in flight, says what was dropped and what is still retained, and exits 143 / 130.`
 
   static override examples = [
     '<%= config.bin %> gc --dry-run',
@@ -50,7 +52,22 @@ Asks for confirmation like apply (--auto-approve without a terminal). A generati
             throw failure('E_CANCELLED', 'gc cancelled; nothing was dropped', { hint: 'answer `yes` to drop them, or pass --auto-approve' })
           }
         }
-        result = await gc(ctx, collection, { ...opts, only: result.dropped.map(({ collection: c, generation }) => ({ collection: c, generation })) })
+        const planned = result.dropped
+        const interrupt = this.interruptible('stopping after the drop in flight')
+        try {
+          result = await gc(ctx, collection, { ...opts, only: planned.map(({ collection: c, generation }) => ({ collection: c, generation })), signal: interrupt.signal })
+        } finally {
+          interrupt.release()
+        }
+        if (interrupt.signal.aborted) {
+          const done = new Set(result.dropped.map((d) => `${d.collection}/${d.generation}`))
+          const left = planned.filter((d) => !done.has(`${d.collection}/${d.generation}`))
+          const list = (ds: typeof planned) => ds.map((d) => `${d.collection} g${d.generation}`).join(', ') || 'none'
+          throw this.interrupted(
+            `gc was interrupted: dropped ${list(result.dropped)}; still retained: ${list(left)}`,
+            `run \`embedform gc${flags.collection ? ` --collection ${flags.collection}` : ''} --keep ${flags.keep}${flags.indexes ? ' --indexes' : ''}${flags.force ? ' --force' : ''}\` again to drop the rest`,
+          )
+        }
       }
     } finally {
       await ctx.close()

@@ -44,22 +44,28 @@ Reads live state from the stores (never from a local file), and checks that appl
   async run(): Promise<void> {
     const { flags } = await this.parse(Plan)
     const ctx = await createEngineContext(flags.config, { log: (m) => this.note(m) })
+    const interrupt = this.interruptible('abandoning the measurement in flight (plan only reads)')
+    const stoppable = <T>(work: Promise<T>) =>
+      this.untilInterrupted(work, interrupt.signal, 'plan was interrupted; it only reads, so nothing was changed', `run \`embedform plan\` again${flags.sample !== undefined ? ', with a smaller --sample to finish sooner' : ''}`)
     let changed: boolean
     try {
-      const plan = await makePlan(ctx, {
-        ...(flags.collection ? { collections: flags.collection } : {}),
-        measure: flags.measure,
-      })
+      const plan = await stoppable(
+        makePlan(ctx, {
+          ...(flags.collection ? { collections: flags.collection } : {}),
+          measure: flags.measure,
+        }),
+      )
       if (flags.out) await writePlanFile(flags.out, plan)
-      const insight = await planInsight(ctx, plan, flags.sample !== undefined ? { sample: flags.sample } : {})
+      const insight = await stoppable(planInsight(ctx, plan, flags.sample !== undefined ? { sample: flags.sample } : {}))
       const lint = flags.format === 'markdown' && !this.wantsJson ? (await lintProject(ctx, { plan, ...(insight.samples ? { samples: insight.samples } : {}) })).findings : undefined
       const human = () =>
         flags.format === 'markdown'
           ? renderPlanMarkdown(plan, { ...insight, ...(lint ? { lint } : {}) })
           : renderPlan(plan) + renderPlanInsight(insight) + (flags.out ? `\nSaved the plan to ${flags.out}. Run \`embedform apply ${flags.out}\` to execute exactly this plan.\n` : '')
-      this.emit({ ...plan, drift: insight.drift, ...(insight.samples ? { samples: insight.samples } : {}) }, human)
+      this.emit({ ...plan, drift: insight.drift, zeroVectors: insight.zeroVectors, ...(insight.samples ? { samples: insight.samples } : {}) }, human)
       changed = planHasChanges(plan) || insight.drift.length > 0
     } finally {
+      interrupt.release()
       await ctx.close()
     }
     if (flags['detailed-exitcode'] && changed) this.exitWith(ExitCode.planHasChanges)

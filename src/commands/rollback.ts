@@ -24,7 +24,9 @@ The last changed rows are embedded while the application's writes are held for a
 
 Afterwards the configuration still names the newer profile, so the next \`embedform apply\` would migrate forward again: rollback prints the \`embedform profile use\` command that makes it stick, and --update-config runs it for you.
 
-Roll forward the same way: change the profile back in the configuration and \`embedform apply\` cuts over to the retained generation, re-embedding only the rows changed meanwhile.`
+Roll forward the same way: change the profile back in the configuration and \`embedform apply\` cuts over to the retained generation, re-embedding only the rows changed meanwhile.
+
+SIGTERM or Ctrl-C stops the re-embedding after the batch in flight, before the switch (exit 143 / 130); what was re-embedded is kept and the same rollback continues from there. A switch already holding the application's writes finishes first.`
 
   static override examples = [
     '<%= config.bin %> rollback',
@@ -66,7 +68,10 @@ Roll forward the same way: change the profile back in the configuration and \`em
           throw failure('E_CANCELLED', 'rollback cancelled; nothing was changed', { hint: 'answer `yes`, or pass --auto-approve' })
         }
       }
-      const result = await rollback(ctx, collection, { ...(to === undefined ? {} : { to }), acceptStale: flags['accept-stale'], maxHoldMs: flags['max-hold-ms'] })
+      const interrupt = this.interruptible('stopping after the batch in flight; a switch already holding writes finishes first')
+      const result = await rollback(ctx, collection, { ...(to === undefined ? {} : { to }), acceptStale: flags['accept-stale'], maxHoldMs: flags['max-hold-ms'], signal: interrupt.signal }).finally(
+        interrupt.release,
+      )
       const [after] = (await status(ctx, [collection])).collections
       const advice = stickAdvice(ctx.config, collection, after)
       view = { result, advice }

@@ -30,6 +30,7 @@ Each query is encoded with each generation's own profile and searched one at a t
   async run(): Promise<void> {
     const { flags } = await this.parse(Shadow)
     const ctx = await createEngineContext(flags.config, { log: (m) => this.note(m) })
+    const interrupt = this.interruptible('abandoning the comparison (it only reads)')
     try {
       const c = ctx.config.collections[pickCollection(ctx.config, flags.collection)]!
       const cwd = process.cwd()
@@ -37,9 +38,15 @@ Each query is encoded with each generation's own profile and searched one at a t
       const qrels = flags.qrels ? await readQrels(resolve(cwd, flags.qrels)) : undefined
       const metric = parseMetricSpec(flags.metric, { path: '--metric' })
       const candidate = flags.candidate === undefined ? undefined : parseGeneration(flags.candidate)
-      const report = await shadowTraffic({ ctx, collection: c, queries, k: flags.k, ...(qrels ? { qrels } : {}), metric, ...(candidate !== undefined ? { candidate } : {}) })
+      const report = await this.untilInterrupted(
+        shadowTraffic({ ctx, collection: c, queries, k: flags.k, ...(qrels ? { qrels } : {}), metric, ...(candidate !== undefined ? { candidate } : {}) }),
+        interrupt.signal,
+        'shadow was interrupted; it only reads, so nothing was changed (a held apply stays held)',
+        'run the same `embedform shadow` again, with fewer queries to finish sooner; `embedform cutover` switches when you are satisfied',
+      )
       this.emit(report, () => renderShadow(report))
     } finally {
+      interrupt.release()
       await ctx.close()
     }
   }

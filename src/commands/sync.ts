@@ -1,9 +1,12 @@
 import { Args, Flags } from '@oclif/core'
+import { status } from '../apply/index.js'
 import { throttleFlags, throttleOptions } from '../apply/throttle-flags.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { createEngineContext, migrationHolder, pickCollection } from '../cli/engine-context.js'
 import { createProgressRenderer, formatDuration, progressMode } from '../cli/progress.js'
-import { type EmbedformError, ExitCode, failure } from '../core/errors.js'
+import { type EmbedformError, ExitCode } from '../core/errors.js'
+import type { ProgressEvent } from '../core/events.js'
+import type { EngineContext } from '../plan/types.js'
 import { sync, watch, type SyncResult, type WatchPass, type WatchSummary } from '../sync/index.js'
 
 export default class Sync extends BaseCommand {
@@ -13,9 +16,11 @@ The application may write text only (sync fills the vector) or write the vector 
 
 Without --watch, sync embeds what is stale or missing and ends; it is resumable (what it did not get to stays queued) and safe to run next to an apply or another sync. With --watch it keeps running: on PostgreSQL it is woken by a NOTIFY at each commit that changes text, on OpenSearch it polls the updated-at field; a sweep every --sweep-ms catches anything a notification missed. It reconnects with backoff when the store restarts and stops cleanly on SIGTERM or Ctrl-C. Start several watchers (on any machines) to share the work: on PostgreSQL they split the change queue into leased slices. \`embedform status\` shows the lag (age of the oldest change not yet synced).
 
+Without --watch, SIGTERM or Ctrl-C stops after the batch in flight, says how many rows were embedded and exits 143 / 130; the rest stay queued for the next run. A --watch stopped this way ends normally (exit 0).
+
 Rows the encoder rejects are retried with backoff, listed in the result, and never hold up the rest.
 
-Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 bad input; with --detailed-exitcode, 3 when sync found rows to embed (the live generation had drifted).`
+Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 bad input, 130 / 143 stopped by SIGINT / SIGTERM; with --detailed-exitcode, 3 when sync found rows to embed (the live generation had drifted).`
 
   static override examples = [
     '<%= config.bin %> sync docs',
@@ -45,16 +50,14 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
     const { args, flags } = await this.parse(Sync)
     const json = this.wantsJson
     const renderer = createProgressRenderer(progressMode(json))
-    const ctx = await createEngineContext(flags.config, { onEvent: flags.watch ? undefined : renderer.listener, log: (m) => this.note(m) })
-    const abort = new AbortController()
-    const stop = () => {
-      if (abort.signal.aborted) process.exit(130)
-      this.note('Stopping after the batch in flight (again to quit at once)...')
-      abort.abort()
+    const written = new WrittenRows()
+    const onEvent = (e: ProgressEvent) => {
+      written.see(e)
+      renderer.listener(e)
     }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-    const common = { allGenerations: flags['all-generations'], batchSize: flags['batch-size'], rowAttempts: flags['row-attempts'], signal: abort.signal, throttle: throttleOptions(flags) }
+    const ctx = await createEngineContext(flags.config, { onEvent: flags.watch ? undefined : onEvent, log: (m) => this.note(m) })
+    const interrupt = this.interruptible('stopping after the batch in flight')
+    const common = { allGenerations: flags['all-generations'], batchSize: flags['batch-size'], rowAttempts: flags['row-attempts'], signal: interrupt.signal, throttle: throttleOptions(flags) }
     try {
       const collection = pickCollection(ctx.config, args.collection)
       if (flags.watch) {
@@ -62,16 +65,25 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
         this.report({ type: 'result', ok: true, ...summary }, () => renderSummary(summary))
         return
       }
-      const result = await sync(ctx, collection, common)
-      if (abort.signal.aborted) throw failure('E_INTERRUPTED', 'sync was interrupted; what it did not get to stays queued', { hint: `run \`embedform sync ${collection}\` again` })
+      const stopped = async (cause?: unknown) => {
+        const left = await liveBehind(ctx, collection).catch(() => undefined)
+        return this.interrupted(
+          `sync of ${collection} was interrupted after embedding at least ${written.total.toLocaleString('en-US')} row(s); ${left ? `${left.rows.toLocaleString('en-US')} stale or missing row(s) of live g${left.generation} stay queued` : 'what it did not get to stays queued'}`,
+          `run \`embedform sync ${collection}\` again to embed the rest (\`embedform status\` counts them)`,
+          cause,
+        )
+      }
+      const result = await sync(ctx, collection, common).catch(async (err: unknown) => {
+        throw interrupt.signal.aborted ? await stopped(err) : err
+      })
+      if (interrupt.signal.aborted) throw await stopped()
       renderer.stop()
       this.report({ type: 'result', ok: true, ...result }, () => renderResult(result))
       const failed = result.generations.reduce((n, g) => n + g.failed.length, 0)
       if (failed > 0) this.exitWith(ExitCode.failure)
       if (flags['detailed-exitcode'] && result.generations.some((g) => g.embedded > 0)) this.exitWith(ExitCode.planHasChanges)
     } finally {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
+      interrupt.release()
       renderer.stop()
       await ctx.close()
     }
@@ -100,8 +112,31 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
   protected override fail(err: EmbedformError): never {
     if (!this.wantsJson) return super.fail(err)
     process.stdout.write(`${JSON.stringify({ type: 'error', ok: false, error: err.toJSON() })}\n`)
-    process.exitCode = err.exitCode
-    return this.exit(err.exitCode)
+    process.exitCode = this.exitCodeOf(err)
+    return this.exit(this.exitCodeOf(err))
+  }
+}
+
+/** Stale or missing rows of the live generation, read from the store's freshness record. */
+async function liveBehind(ctx: EngineContext, collection: string): Promise<{ generation: number; rows: number } | undefined> {
+  const [c] = (await status(ctx, [collection])).collections
+  const live = c?.generations.find((g) => g.status === 'live')
+  return live ? { generation: live.id, rows: live.freshness.stale + live.freshness.missing } : undefined
+}
+
+/**
+ * Rows written so far, from progress events. Each pass of a step counts from zero again and a
+ * pass's start cannot always be told from its continuation, so this is a lower bound.
+ */
+class WrittenRows {
+  total = 0
+  private readonly last = new Map<string, number>()
+
+  see(e: ProgressEvent): void {
+    if (e.type !== 'progress') return
+    const before = this.last.get(e.step) ?? 0
+    this.total += e.done >= before ? e.done - before : e.done
+    this.last.set(e.step, e.done)
   }
 }
 

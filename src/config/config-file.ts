@@ -5,7 +5,8 @@ import { loadPluginModule, storePlugin } from '../store/registry.js'
 import { interpolate } from './interpolate.js'
 import { validateSchema } from './schema.js'
 import { didYouMean } from './suggest.js'
-import { locate, readYamlFile, type YamlFile } from './yaml-file.js'
+import { unresolvedStore } from './unresolved-store.js'
+import { locate, readYamlFile, type KeyPath, type YamlFile } from './yaml-file.js'
 
 /** embedding.config.yaml after interpolation and schema validation, before profile references are checked. */
 export interface ConfigFile {
@@ -47,21 +48,25 @@ export async function readConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
   const file = resolve(path)
   const yf = await readYamlFile(file, 'E_CONFIG_MISSING')
   const base = dirname(file)
-  const { data, envPaths, errors: envErrors } = interpolate(yf, env)
+  // A store's settings are only needed to connect; commands that never do must not need its secrets.
+  const { data, envPaths, errors: envErrors, deferred } = interpolate(yf, env, { defer: isStoreSetting })
   // Even a broken config usually says where the profiles are, so `validate` can report both at once.
   const dirSetting = (data as { profiles_dir?: unknown } | null)?.profiles_dir
   const profilesDir = resolve(base, typeof dirSetting === 'string' ? dirSetting : './profiles')
   if (envErrors.length > 0) return { profilesDir, errors: envErrors }
   const pluginErrors = await loadPlugins(data, base, yf)
   if (pluginErrors.length > 0) return { profilesDir, errors: pluginErrors }
-  const schemaErrors = validateSchema('config', data ?? {}, yf)
+  // An unresolved value is still its `${env:…}` text; its type is unknown until the variable is set.
+  const deferredPaths = new Set(deferred.map((e) => e.location?.path))
+  const schemaErrors = validateSchema('config', data ?? {}, yf).filter((e) => !deferredPaths.has(e.location?.path))
   if (schemaErrors.length > 0) return { profilesDir, errors: schemaErrors }
   const raw = data as RawConfig
   const errors: EmbedformError[] = []
 
   const stores: Record<string, StoreConfig> = {}
   for (const [name, s] of Object.entries(raw.stores ?? {})) {
-    const store = toStore(name, s, base, yf, envPaths, errors)
+    const unset = deferred.filter((e) => e.location?.path?.startsWith(`stores.${name}.`))
+    const store = unset.length > 0 ? unresolvedStore(name, s.kind, unset) : toStore(name, s, base, yf, envPaths, errors)
     if (store) stores[name] = store
   }
   const collections: Record<string, DeclaredCollection> = {}
@@ -71,6 +76,10 @@ export async function readConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
   }
   duplicateTargets(collections, stores, yf, errors)
   return errors.length > 0 ? { profilesDir, errors } : { config: { file, yf, data: raw, envPaths, profilesDir, stores, collections }, errors }
+}
+
+function isStoreSetting(path: KeyPath): boolean {
+  return path[0] === 'stores' && path.length >= 3 && path[2] !== 'kind'
 }
 
 /**

@@ -74,11 +74,12 @@ export async function resolveWithSources(opts: LoadOptions): Promise<ResolvedCon
 /** A single profile file, with `extends` resolved against the other files in its directory. */
 export async function loadProfileFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<Profile> {
   const file = resolve(path)
-  const { files, errors } = await readProfiles(resolve(file, '..'), env, undefined)
+  const { files, broken, errors } = await readProfiles(resolve(file, '..'), env, undefined)
   const name = profileNameOf(file)
   if (!files.has(name)) throw bundle(errors.length > 0 ? errors : [inputError('E_PROFILE_MISSING', `profile file not found: ${file}`, { location: { file } })])
-  const r = new ProfileResolver(files).resolve(name)
-  if (Array.isArray(r)) throw bundle(r)
+  const r = new ProfileResolver(files, broken).resolve(name)
+  // No errors of its own: it extends a file that failed, whose errors say what to fix.
+  if (Array.isArray(r)) throw bundle(r.length > 0 ? r : errors)
   return r.profile
 }
 
@@ -105,9 +106,9 @@ async function load(opts: LoadOptions): Promise<Loaded> {
   }
   const errors: EmbedformError[] = []
 
-  const { files, errors: fileErrors } = await readProfiles(cf.profilesDir, env, cf)
+  const { files, broken, errors: fileErrors } = await readProfiles(cf.profilesDir, env, cf)
   errors.push(...fileErrors)
-  const resolver = new ProfileResolver(files)
+  const resolver = new ProfileResolver(files, broken)
   const known = resolver.names()
 
   const fromEnv = envOverrides(env)
@@ -116,7 +117,7 @@ async function load(opts: LoadOptions): Promise<Loaded> {
 
   const selectedBy: { name: string; source: ValueSource } | undefined =
     fromFlags.layer.profile ?? fromEnv.layer.profile ?? (cf.data.default_profile ? { name: cf.data.default_profile, source: fileSource(cf, ['default_profile']) } : undefined)
-  if (selectedBy) errors.push(...profileRefErrors(selectedBy.name, sourceLocation(selectedBy.source, 'default_profile'), files, known))
+  if (selectedBy) errors.push(...profileRefErrors(selectedBy.name, sourceLocation(selectedBy.source, 'default_profile'), files, broken, known))
 
   const collections: Record<string, Collection> = {}
   for (const c of Object.values(cf.collections)) {
@@ -126,8 +127,8 @@ async function load(opts: LoadOptions): Promise<Loaded> {
       errors.push(inputError('E_COLLECTION_PROFILE', `collection "${c.name}" names no profile and there is no default_profile`, { location: { ...locate(cf.yf, ['collections', c.name], 'key'), path: `collections.${c.name}.profile` }, hint: `add profile: ${known[0] ?? 'NAME'}` }))
       continue
     }
-    if (c.profile) errors.push(...profileRefErrors(c.profile, at('profile'), files, known))
-    if (c.adoptedProfile) errors.push(...profileRefErrors(c.adoptedProfile, at('adopted_profile'), files, known))
+    if (c.profile) errors.push(...profileRefErrors(c.profile, at('profile'), files, broken, known))
+    if (c.adoptedProfile) errors.push(...profileRefErrors(c.adoptedProfile, at('adopted_profile'), files, broken, known))
     collections[c.name] = { ...c, profile }
   }
 
@@ -165,30 +166,42 @@ async function load(opts: LoadOptions): Promise<Loaded> {
   return { config, configFile: cf, resolved, ...(selectedBy ? { selected: selectedBy.name, selectedSource: selectedBy.source } : {}) }
 }
 
-async function readProfiles(dir: string, env: NodeJS.ProcessEnv, cf: ConfigFile | undefined): Promise<{ files: Map<string, ProfileFile>; errors: EmbedformError[] }> {
+/**
+ * The profile files of `dir` that parsed and passed their schema, and the names of those that
+ * did not (`broken`): their own errors are the ones to report, so references to them are not.
+ */
+async function readProfiles(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  cf: ConfigFile | undefined,
+): Promise<{ files: Map<string, ProfileFile>; broken: Set<string>; errors: EmbedformError[] }> {
   const files = new Map<string, ProfileFile>()
+  const broken = new Set<string>()
   const errors: EmbedformError[] = []
   try {
     await access(dir)
   } catch {
     const location = cf ? (cf.data.profiles_dir ? locate(cf.yf, ['profiles_dir']) : { file: cf.file, path: 'profiles_dir' }) : { file: dir }
-    return { files, errors: [inputError('E_PROFILES_DIR', `profiles directory not found: ${dir}`, { location, hint: 'run `embedform init` or set profiles_dir' })] }
+    return { files, broken, errors: [inputError('E_PROFILES_DIR', `profiles directory not found: ${dir}`, { location, hint: 'run `embedform init` or set profiles_dir' })] }
   }
   for (const path of await listProfileFiles(dir)) {
     const { profile, errors: e } = await readProfileFile(path, env)
     errors.push(...e)
-    if (!profile) continue
+    if (!profile) {
+      broken.add(profileNameOf(path))
+      continue
+    }
     if (files.has(profile.name)) {
       errors.push(inputError('E_PROFILE_DUPLICATE', `profile "${profile.name}" is defined twice (${files.get(profile.name)!.file} and ${path})`, { location: { file: path, line: 1, column: 1 } }))
       continue
     }
     files.set(profile.name, profile)
   }
-  return { files, errors }
+  return { files, broken, errors }
 }
 
-function profileRefErrors(name: string, location: ReturnType<typeof locate>, files: Map<string, ProfileFile>, known: string[]): EmbedformError[] {
-  if (known.includes(name)) return []
+function profileRefErrors(name: string, location: ReturnType<typeof locate>, files: Map<string, ProfileFile>, broken: Set<string>, known: string[]): EmbedformError[] {
+  if (known.includes(name) || broken.has(name)) return []
   if (files.has(name) && isAbstractProfile(name)) {
     return [inputError('E_PROFILE_ABSTRACT', `profile "${name}" only exists to be extended and cannot be used directly`, { location, hint: didYouMean(name, known) })]
   }

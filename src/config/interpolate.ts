@@ -13,13 +13,24 @@ export interface Interpolated {
   /** Key paths (dot-joined) whose value came from the environment, with the variables used. */
   envPaths: Map<string, string[]>
   errors: EmbedformError[]
+  /**
+   * Unset variables at paths the caller chose to defer (a store's connection settings): the
+   * value keeps its `${env:…}` text and the error waits for the moment the value is used.
+   */
+  deferred: EmbedformError[]
+}
+
+export interface InterpolateOptions {
+  /** Paths whose unset variables go to `deferred` instead of `errors`. */
+  defer?: (path: KeyPath) => boolean
 }
 
 /** Keys whose schema type is a number or boolean; every other value stays a string (a password of digits too). */
 const TYPED_KEYS = new Set(['version', 'dimensions', 'max_tokens', 'batch_size', 'threads', 'throughput', 'top_k', 'return_top_k', 'm', 'ef_construction', 'lists', 'max_drop', 'normalize', 'enabled', 'insecure'])
 
-export function interpolate(yf: YamlFile, env: NodeJS.ProcessEnv): Interpolated {
+export function interpolate(yf: YamlFile, env: NodeJS.ProcessEnv, opts: InterpolateOptions = {}): Interpolated {
   const errors: EmbedformError[] = []
+  const deferred: EmbedformError[] = []
   const envPaths = new Map<string, string[]>()
 
   const visit = (value: unknown, path: KeyPath): unknown => {
@@ -51,12 +62,12 @@ export function interpolate(yf: YamlFile, env: NodeJS.ProcessEnv): Interpolated 
       const v = env[name]
       if (v !== undefined && v !== '') return (whole = v)
       if (fallback !== undefined) return (whole = fallback)
-      errors.push(
-        inputError('E_ENV_MISSING', `environment variable ${name} is not set`, {
-          location: locate(yf, path),
-          hint: `export ${name}=..., or give a default: \${env:${name}:-value}`,
-        }),
-      )
+      const missing = inputError('E_ENV_MISSING', `environment variable ${name} is not set`, {
+        location: locate(yf, path),
+        hint: `export ${name}=..., or give a default: \${env:${name}:-value}`,
+      })
+      if (opts.defer?.(path)) deferred.push(missing)
+      else errors.push(missing)
       return match
     })
     if (vars.length === 0) return out
@@ -66,7 +77,7 @@ export function interpolate(yf: YamlFile, env: NodeJS.ProcessEnv): Interpolated 
   }
 
   const data = visit(yf.data, [])
-  return { data, envPaths, errors }
+  return { data, envPaths, errors, deferred }
 }
 
 function scalar(v: string): unknown {

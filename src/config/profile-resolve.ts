@@ -25,7 +25,11 @@ export interface ResolvedProfile {
 export class ProfileResolver {
   private readonly merged = new Map<string, Leaves | EmbedformError[]>()
 
-  constructor(private readonly files: Map<string, ProfileFile>) {}
+  /** `broken`: names of profile files that failed to parse or validate, and were reported as such. */
+  constructor(
+    private readonly files: Map<string, ProfileFile>,
+    private readonly broken: ReadonlySet<string> = new Set(),
+  ) {}
 
   names(): string[] {
     return [...this.files.keys()].filter((n) => !isAbstractProfile(n)).sort()
@@ -33,7 +37,8 @@ export class ProfileResolver {
 
   /**
    * `kinds`: store kinds of the collections using the profile; their plugins pick defaults that
-   * depend on the store (pgvector stores more than 2,000 dims as halfvec).
+   * depend on the store (pgvector stores more than 2,000 dims as halfvec). An empty error list
+   * means the profile extends a broken file, whose own errors are the ones to report.
    */
   resolve(name: string, layers: OverrideLayer[] = [], kinds: string[] = []): ResolvedProfile | EmbedformError[] {
     const own = this.inherited(name, [])
@@ -76,14 +81,17 @@ export class ProfileResolver {
         const cycle = [...chain, name, parentName]
         return [inputError('E_EXTENDS_CYCLE', `extends cycle: ${cycle.slice(cycle.indexOf(parentName)).join(' → ')}`, { location: at, hint: 'remove `extends` from one profile in the cycle' })]
       }
-      if (!this.files.has(parentName)) {
+      if (!this.files.has(parentName) && this.broken.has(parentName)) {
+        // The parent's file errors are reported where they are; this profile fails with it, silently.
+        result = []
+      } else if (!this.files.has(parentName)) {
         result = [inputError('E_EXTENDS_MISSING', `profile "${name}" extends "${parentName}", which does not exist`, { location: at, hint: didYouMean(parentName, this.files.keys()) })]
       } else {
         const parent = this.inherited(parentName, [...chain, name])
         if (Array.isArray(parent)) {
           // Report the parent's own problems once, where they are; here only say why this profile fails.
           const ownCycle = parent.some((e) => e.code === 'E_EXTENDS_CYCLE')
-          result = ownCycle
+          result = ownCycle || parent.length === 0
             ? parent
             : [inputError('E_EXTENDS_INVALID', `profile "${name}" extends "${parentName}", which is invalid`, { location: at, hint: `fix ${parentName} first` })]
         } else {

@@ -27,6 +27,8 @@ export interface GcOptions {
    * rebuilds the index first.
    */
   indexesOnly?: boolean
+  /** Stops after the drop in flight; what was dropped so far is in the result. */
+  signal?: AbortSignal
 }
 
 export interface GcIrreplaceable extends GcDrop {
@@ -93,6 +95,7 @@ export async function gc(ctx: EngineContext, collectionName: string | undefined,
   if (!opts.force && !dryRun) refuseIrreplaceable(result)
 
   for (const { c, adapter, kept, drops } of work) {
+    if (opts.signal?.aborted) break
     if (!opts.indexesOnly) for (const g of kept) result.kept.push({ collection: c.name, generation: g.id })
     const skipped = new Set(opts.force ? [] : result.irreplaceable.filter((i) => i.collection === c.name).map((i) => i.generation))
     const release = dryRun || drops.length === 0 ? undefined : await adapter.lock(c, ctx.holder)
@@ -101,6 +104,7 @@ export async function gc(ctx: EngineContext, collectionName: string | undefined,
       const now = release ? await adapter.inspect(c) : undefined
       const stillRetained = (id: number) => !now || (now.journal?.generation !== id && now.generations.some((x) => x.id === id && x.status === 'retained'))
       for (const g of drops) {
+        if (opts.signal?.aborted) break
         if (skipped.has(g.id) || !stillRetained(g.id)) continue
         if (!dryRun) await (opts.indexesOnly ? adapter.dropIndex(c, g.id) : adapter.dropGeneration(c, g.id))
         result.dropped.push({ collection: c.name, generation: g.id, physical: g.physical, populated: g.populated, ...(opts.indexesOnly ? { index: g.index?.name ?? '' } : {}) })

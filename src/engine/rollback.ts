@@ -3,7 +3,7 @@
  * store, plus re-embedding exactly the rows that changed while it was not live. An apply that
  * had not cut over yet is abandoned instead.
  */
-import { failure, inputError } from '../core/errors.js'
+import { failure, inputError, isEmbedformError } from '../core/errors.js'
 import { selectCollections } from '../plan/make.js'
 import type { EngineContext } from '../plan/types.js'
 import type { GenerationState, LiveState } from '../store/adapter.js'
@@ -40,6 +40,11 @@ export interface RollbackOptions {
   acceptStale?: boolean
   maxHoldMs?: number
   batchSize?: number
+  /**
+   * Stops the re-embedding after the batch in flight, before the switch (E_INTERRUPTED). Once
+   * the switch holds the application's writes it finishes: it is bounded by maxHoldMs.
+   */
+  signal?: AbortSignal
 }
 
 /**
@@ -106,12 +111,25 @@ export async function rollback(ctx: EngineContext, collectionName: string, opts:
           batchSize: opts.batchSize ?? 1000,
           retryBaseMs: 500,
           writeOptions: { live: false },
+          ...(opts.signal ? { signal: opts.signal } : {}),
         })
         reembedded += found
         const seconds = (performance.now() - started) / 1000
         return { found, rate: found >= 50 && seconds > 0 ? found / seconds : undefined }
       }
-      if (encoder) await pass('backfill')
+      const interrupted = (cause: unknown) =>
+        failure('E_INTERRUPTED', `rollback of ${c.name} was interrupted before the switch: ${state.live === null ? 'no generation' : `g${state.live}`} is still live; the ${reembedded.toLocaleString('en-US')} row(s) of g${target.id} re-embedded so far are kept${journal ? ` (the apply of plan ${journal.planId} was abandoned)` : ''}`, {
+          location: { object: `generation g${target.id} of ${c.target}` },
+          hint: `run \`embedform rollback ${c.name} --to g${target.id}\` again: it re-embeds only the rows still stale or missing`,
+          cause,
+        })
+      try {
+        if (encoder) await pass('backfill')
+        if (opts.signal?.aborted) throw interrupted(undefined)
+      } catch (err) {
+        if (isEmbedformError(err) && err.code === 'E_ABORTED') throw interrupted(err)
+        throw err
+      }
       const done = await switchGeneration({
         adapter,
         collection: c,
@@ -122,7 +140,9 @@ export async function rollback(ctx: EngineContext, collectionName: string, opts:
         catchUp: async (enough) => {
           let rate: number | undefined
           for (let i = 0; i < MAX_CATCHUP_PASSES; i++) {
-            const r = await pass('catchup')
+            const r = await pass('catchup').catch((err: unknown) => {
+              throw isEmbedformError(err) && err.code === 'E_ABORTED' ? interrupted(err) : err
+            })
             rate = r.rate ?? rate
             if (r.found <= enough) break
           }

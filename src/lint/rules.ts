@@ -41,8 +41,8 @@ export interface LintSubject {
   collection: Collection
   profile: Profile
   plan: CollectionPlan | undefined
-  /** Largest indexable dimensions per storage in the collection's store. */
-  maxIndexDimensions: Record<VectorStorage, number>
+  /** Largest indexable dimensions per storage in the collection's store; undefined when the store was not opened. */
+  maxIndexDimensions: Record<VectorStorage, number> | undefined
   /** Token lengths of sampled rows with this profile; undefined when the store cannot sample. */
   tokens: TokenStats | undefined
   /** Whether a sampled plan (`--sample`) backs this run. */
@@ -90,6 +90,7 @@ const RULES: Record<RuleName, Rule> = {
       ? [{ message: `metric ip on vectors that are not normalized ranks by vector length as much as by direction; set normalize: true or use metric cosine`, ...where(profile, 'normalize') }]
       : [],
   'unindexable-dimensions': ({ profile, maxIndexDimensions }) => {
+    if (!maxIndexDimensions) return []
     const limit = maxIndexDimensions[profile.index.storage]
     if (profile.index.pgvector.type === 'none' || profile.dimensions <= limit) return []
     const better = (Object.entries(maxIndexDimensions) as [VectorStorage, number][]).find(([, max]) => profile.dimensions <= max)

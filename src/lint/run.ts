@@ -3,6 +3,7 @@
  * store's index limits, token lengths of a sample of rows) and runs them. Reads only.
  */
 import { isEmbedformError } from '../core/errors.js'
+import { unresolvedStoreErrors } from '../config/unresolved-store.js'
 import { locate, readYamlFile, type YamlFile } from '../config/yaml-file.js'
 import { samplePlan, type SampleReport } from '../insight/sample-plan.js'
 import { openTokenCounter, tokenStats, type OpenTokenCounter, type TokenStats } from '../insight/tokens.js'
@@ -67,6 +68,14 @@ export async function lintProject(ctx: EngineContext, opts: LintOptions = {}): P
   const names = opts.collections ?? opts.plan?.collections.map((p) => p.collection)
   for (const c of selectCollections(ctx, names)) {
     const profile = desiredProfile(ctx, c)
+    const base = { collection: c, profile, plan: plan?.collections.find((p) => p.collection === c.name), sampled: samples !== undefined, reembedThreshold: settings.reembedThreshold }
+    // The config rules need no connection: a store whose URL is not in this environment (CI) skips only the store rules.
+    const unset = unresolvedStoreErrors(ctx.config.stores[c.store]!)
+    if (unset.length > 0) {
+      notes.push(`collection ${c.name}: store ${c.store} not opened (${unset.map((e) => e.message).join('; ')}); unindexable-dimensions and max-tokens-truncates not checked`)
+      findings.push(...runRules({ ...base, maxIndexDimensions: undefined, tokens: undefined }, settings))
+      continue
+    }
     const adapter = await ctx.adapterFor(c.store)
     let tokens: TokenStats | undefined = samples?.collections.find((s) => s.collection === c.name)?.tokens
     if (!tokens && adapter.sample) {
@@ -86,18 +95,7 @@ export async function lintProject(ctx: EngineContext, opts: LintOptions = {}): P
       notes.push(`collection ${c.name}: store ${c.store} cannot sample rows; max-tokens-truncates not checked`)
     }
     findings.push(
-      ...runRules(
-        {
-          collection: c,
-          profile,
-          plan: plan?.collections.find((p) => p.collection === c.name),
-          maxIndexDimensions: adapter.capabilities.maxIndexDimensions,
-          tokens,
-          sampled: samples !== undefined,
-          reembedThreshold: settings.reembedThreshold,
-        },
-        settings,
-      ),
+      ...runRules({ ...base, maxIndexDimensions: adapter.capabilities.maxIndexDimensions, tokens }, settings),
     )
   }
   const located = await withLines(findings, file)

@@ -221,6 +221,11 @@ export interface Freshness {
    * queue is empty; absent where the store keeps no change times. now − this is the sync lag.
    */
   oldestQueuedAt?: string | null
+  /**
+   * Vectors of all zeros (empty or out-of-vocabulary text: never retrievable under cosine), as
+   * verify counts them; absent where the store does not count them (estimated freshness).
+   */
+  zeroVectors?: number
 }
 
 /**

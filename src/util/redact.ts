@@ -35,10 +35,21 @@ export function redactUrl(url: string): string {
   return url.replace(URL_PASSWORD, `$1${MASK}@`).replace(SECRET_PARAM, `$1${MASK}`)
 }
 
+/**
+ * The shell's working directories: `pwd` is a secret word (`DB_PWD`), but masking $PWD would
+ * hide every path under the directory the command runs in.
+ */
+const DIRECTORY_VARIABLES = new Set(['PWD', 'OLDPWD'])
+
+/** Whether an environment variable's name says its value is secret. */
+export function isSecretEnvName(name: string): boolean {
+  return !DIRECTORY_VARIABLES.has(name) && isSecretKey(name)
+}
+
 /** Values of environment variables whose names say they are secret; short ones would mask too much. */
 export function secretEnvValues(env: NodeJS.ProcessEnv = process.env): string[] {
   return Object.entries(env)
-    .filter(([name, value]) => value !== undefined && value.length >= 4 && isSecretKey(name))
+    .filter(([name, value]) => value !== undefined && value.length >= 4 && isSecretEnvName(name))
     .map(([, value]) => value as string)
     .sort((a, b) => b.length - a.length)
 }
@@ -77,7 +88,7 @@ function redactWith<T>(value: T, secrets: readonly string[]): T {
  * when it came from a secret-named environment variable (`env:PGPASSWORD`), whatever its key.
  */
 export function redactSourced<T extends { path: string; value: unknown; source: string }>(row: T, env: NodeJS.ProcessEnv = process.env): T {
-  const fromSecretEnv = [...row.source.matchAll(/env:([A-Za-z0-9_,]+)/g)].flatMap((m) => m[1]!.split(',')).some((name) => isSecretKey(name))
+  const fromSecretEnv = [...row.source.matchAll(/env:([A-Za-z0-9_,]+)/g)].flatMap((m) => m[1]!.split(',')).some((name) => isSecretEnvName(name))
   if (fromSecretEnv && row.value !== null && row.value !== undefined && row.value !== '' && typeof row.value !== 'object') {
     return typeof row.value === 'string' && /:\/\//.test(row.value) ? { ...row, value: redact(row.value, { env }) } : { ...row, value: MASK }
   }

@@ -50,7 +50,7 @@ describe('an apply stopped by SIGTERM', () => {
     await run.waitFor((line) => (line.includes('"step-start"') && line.includes('backfill') ? true : undefined))
     run.child.kill('SIGTERM')
     const stopped = await run.done
-    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(1)
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(143)
     const error = jsonLines(stopped.stdout).find((l) => l.type === 'error')?.error as { code: string; hint: string }
     expect(error.code).toBe('E_INTERRUPTED')
 

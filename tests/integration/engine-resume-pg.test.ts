@@ -104,7 +104,7 @@ describe('apply survives kill -9 on native PostgreSQL', () => {
     await interrupted.waitFor(event('progress', 'backfill'))
     interrupted.child.kill('SIGINT')
     const stopped = await interrupted.done
-    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(1)
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(130)
     const error = jsonLines(stopped.stdout).find((l) => l.type === 'error') as { error: { code: string; hint: string } }
     expect(error.error.code).toBe('E_INTERRUPTED')
     expect(error.error.hint).toContain('embedform apply')

@@ -3,6 +3,8 @@ import { BaseCommand } from '../../cli/base-command.js'
 import { loadConfig, redactConfig, resolveWithSources } from '../../config/index.js'
 import { overrideFlags, overridesFromFlags } from '../../config/flags.js'
 import { formatRows } from '../../config/render.js'
+import { unresolvedStoreErrors } from '../../config/unresolved-store.js'
+import type { Config } from '../../core/types.js'
 import { redactSourced } from '../../util/redact.js'
 
 export default class ConfigShow extends BaseCommand {
@@ -24,11 +26,14 @@ export default class ConfigShow extends BaseCommand {
     const { flags } = await this.parse(ConfigShow)
     const opts = { configPath: flags.config, overrides: overridesFromFlags(flags) }
     if (!flags.resolved) {
-      const config = redactConfig(await loadConfig(opts))
+      const loaded = await loadConfig(opts)
+      this.noteUnresolved(loaded)
+      const config = redactConfig(loaded)
       this.emit(config, () => JSON.stringify(config, null, 2))
       return
     }
     const resolved = await resolveWithSources(opts)
+    this.noteUnresolved(resolved.config)
     // Values are masked again with their sources in view: a value from a secret-named variable is a secret under any key.
     const r = {
       ...resolved,
@@ -42,5 +47,12 @@ export default class ConfigShow extends BaseCommand {
         ...Object.entries(r.profiles).map(([name, rows]) => `\nprofile ${name}${name === r.selectedProfile ? ' (selected)' : ''}\n${formatRows(rows)}`),
       ].join('\n'),
     )
+  }
+
+  /** A store whose settings wait for an unset variable shows only its name and kind: say why. */
+  private noteUnresolved(config: Config): void {
+    for (const store of Object.values(config.stores)) {
+      for (const e of unresolvedStoreErrors(store)) this.note(`note: store ${store.name}: ${e.location?.path ?? ''}: ${e.message}; only commands that connect to it need it`)
+    }
   }
 }

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { applyPlan, status } from '../../../src/apply/index.js'
+import { renderCollection } from '../../../src/cli/views/status.js'
+import { planInsight, renderPlanInsight } from '../../../src/insight/plan-insight.js'
+import { makePlan } from '../../../src/plan/index.js'
+import { memoryWorld, rows, testCollection, testProfile } from '../../helpers/memory-adapter.js'
+
+const docs = testCollection('docs', 'speed')
+
+/** A memory store whose freshness record counts `zero` all-zero vectors in every generation, as pgvector's exact count does. */
+async function world(zero: number | undefined) {
+  const w = memoryWorld({ profiles: [testProfile('speed')], collections: [docs] })
+  w.adapter.seed('docs', rows(6))
+  await applyPlan(w.ctx, await makePlan(w.ctx), { retryBaseMs: 1, batchSize: 4 })
+  const freshness = w.adapter.freshness.bind(w.adapter)
+  w.adapter.freshness = async (c, g) => ({ ...(await freshness(c, g)), ...(zero === undefined ? {} : { zeroVectors: zero }) })
+  return w
+}
+
+describe('zero vectors per generation', () => {
+  it('status shows them in a ZERO column and a line naming the generations', async () => {
+    const w = await world(2)
+    const [c] = (await status(w.ctx)).collections
+    const text = renderCollection(c!)
+    const header = text.split('\n').find((l) => l.includes('GEN'))!
+    expect(header).toMatch(/QUEUED\s+ZERO\s+INDEX/)
+    const g1 = text.split('\n').find((l) => /^\s+g1\s/.test(l))!
+    expect(g1.slice(header.indexOf('ZERO')).split(/\s+/)[0]).toBe('2')
+    expect(text).toContain('zero vectors:   g1 2 (empty or out-of-vocabulary text: no query finds them under cosine)')
+  })
+
+  it("status shows '-' where the store does not count them, and no zero line", async () => {
+    const w = await world(undefined)
+    const text = renderCollection((await status(w.ctx)).collections[0]!)
+    expect(text).not.toContain('zero vectors:')
+    const header = text.split('\n').find((l) => l.includes('GEN'))!
+    const g1 = text.split('\n').find((l) => /^\s+g1\s/.test(l))!
+    expect(g1.slice(header.indexOf('ZERO')).split(/\s+/)[0]).toBe('-')
+  })
+
+  it('plan lists each generation holding zero vectors, also when there is nothing to change', async () => {
+    const w = await world(3)
+    const plan = await makePlan(w.ctx)
+    const insight = await planInsight(w.ctx, plan)
+    expect(insight.zeroVectors).toEqual([{ collection: 'docs', generation: 1, status: 'live', count: 3 }])
+    expect(renderPlanInsight(insight)).toContain('zero vectors in collection docs: live g1 has 3 all-zero vectors (empty or out-of-vocabulary text), which no query finds under cosine')
+    expect((await planInsight((await world(0)).ctx, plan)).zeroVectors).toEqual([])
+  })
+})
