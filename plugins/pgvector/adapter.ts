@@ -586,6 +586,7 @@ export class PgvectorAdapter implements StoreAdapter {
         queued: n.queued,
         exact: true,
         oldestQueuedAt: n.oldest,
+        zeroVectors: n.zero,
       }
     })
   }
