@@ -19,10 +19,11 @@ import {
   parseNode,
   repeatedFloats,
   stringOf,
+  readModelGraph,
 } from './onnx/graph-fields.js'
 import { DataType, nodeMessage, tensorMessage, type NodeProto, type TensorProto } from './onnx/model-proto.js'
 import { ProtoWriter } from './onnx/protobuf.js'
-import { fieldString, ProtoDecodeError, readFields, toInt64, type WireField } from './onnx/proto-reader.js'
+import { fieldString, readFields, toInt64, type WireField } from './onnx/proto-reader.js'
 
 /**
  * float16 conversion of an ONNX model, the way onnxruntime's float16 tool
@@ -154,16 +155,9 @@ const OTHER_CONVERTER_HINT = 'convert it with onnxruntime\'s float16 tool (`onnx
 
 /** Converts the ONNX model in `bytes` to float16; `file` only labels errors. */
 export function convertToFp16(bytes: Uint8Array, opts: Fp16Options & { file?: string } = {}): Fp16Model {
-  let modelFields: WireField[]
-  let graphFields: WireField[]
-  try {
-    modelFields = readFields(bytes)
-    const graph = modelFields.find((f) => f.field === MODEL.GRAPH)
-    if (!graph?.bytes) throw new ProtoDecodeError('no graph')
-    graphFields = readFields(graph.bytes)
-  } catch (cause) {
-    throw convertError(`${opts.file ?? 'the model'} is not a readable ONNX model: ${(cause as Error).message}`, opts.file)
-  }
+  const read = readModelGraph(bytes)
+  if ('unreadable' in read) throw convertError(`${opts.file ?? 'the model'} is not a readable ONNX model: ${read.unreadable}`, opts.file)
+  const { modelFields, graphFields } = read
   const metadata = namesOf(modelFields, MODEL.METADATA_PROPS)
   if (metadata.includes(FP16_METADATA_KEY)) throw convertError('the model is already converted to float16 by embedform', opts.file, 'convert the fp32 model instead')
   if (metadata.includes(QUANTIZATION_METADATA_KEY)) throw convertError('the model is int8-quantized', opts.file, 'convert the fp32 model instead')

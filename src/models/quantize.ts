@@ -14,9 +14,9 @@ import {
   type Node,
   parseInitializer,
   parseNode,
+  readModelGraph,
 } from './onnx/graph-fields.js'
 import { ProtoWriter } from './onnx/protobuf.js'
-import { ProtoDecodeError, readFields, type WireField } from './onnx/proto-reader.js'
 
 /**
  * Dynamic int8 quantization of an ONNX model, the way onnxruntime's `quantize_dynamic` does it:
@@ -94,16 +94,9 @@ function modelError(message: string, file: string | undefined, hint?: string) {
 
 /** Quantizes the ONNX model in `bytes`; `file` only labels errors. */
 export function quantizeModel(bytes: Uint8Array, opts: QuantizeOptions & { file?: string } = {}): QuantizedModel {
-  let modelFields: WireField[]
-  let graphFields: WireField[]
-  try {
-    modelFields = readFields(bytes)
-    const graph = modelFields.find((f) => f.field === MODEL.GRAPH)
-    if (!graph?.bytes) throw new ProtoDecodeError('no graph')
-    graphFields = readFields(graph.bytes)
-  } catch (cause) {
-    throw modelError(`${opts.file ?? 'the model'} is not a readable ONNX model: ${(cause as Error).message}`, opts.file)
-  }
+  const read = readModelGraph(bytes)
+  if ('unreadable' in read) throw modelError(`${opts.file ?? 'the model'} is not a readable ONNX model: ${read.unreadable}`, opts.file)
+  const { modelFields, graphFields } = read
 
   const version = defaultOpset(modelFields)
   if (version < MIN_OPSET) {

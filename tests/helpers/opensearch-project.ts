@@ -4,7 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { loadConfig } from '../../src/config/index.js'
+import { openEncoder } from '../../src/encoder/index.js'
 import type { OpenSearchDouble } from './opensearch-double/server.js'
+import { passageText } from './spam-corpus.js'
 
 const STARTER = `name: starter
 model: { source: "builtin:starter" }
@@ -55,4 +58,31 @@ export function createApplicationIndex(d: OpenSearchDouble, refreshInterval?: st
     settings: { index: { number_of_replicas: 0, ...(refreshInterval ? { refresh_interval: refreshInterval } : {}) } },
     mappings: { properties: { id: { type: 'long' }, title: { type: 'text' }, body: { type: 'text' }, updated_at: { type: 'date', format: 'epoch_millis' } } },
   })
+}
+
+/**
+ * Documents of the index the alias `docs` points to whose vector is not a fresh encode of their
+ * text with `profile` (or that have none): `id: why` each, empty when every vector is right.
+ */
+export async function wrongLiveDocs(d: OpenSearchDouble, dir: string, profile = 'starter'): Promise<string[]> {
+  const live = [...(d.cluster.aliases.get('docs') ?? new Map<string, boolean>()).keys()]
+  const docs = [...d.cluster.index(live[0]!).docs.entries()]
+  const cfg = await loadConfig({ configPath: join(dir, 'embedding.config.yaml') })
+  const encoder = await openEncoder(cfg.profiles[profile]!)
+  const wrong: string[] = []
+  try {
+    const want = await encoder.encode(
+      docs.map(([, doc]) => passageText(doc.source as { title: string; body: string })),
+      'document',
+    )
+    docs.forEach(([id, doc], j) => {
+      const got = doc.source.embedding as number[] | undefined
+      if (!got) return void wrong.push(`${id}: no vector`)
+      const diff = Math.max(...Array.from(want[j]!, (x, k) => Math.abs(x - (got[k] ?? Number.NaN))))
+      if (!(diff <= 1e-4)) wrong.push(`${id}: differs by ${diff}`)
+    })
+  } finally {
+    await encoder.close()
+  }
+  return wrong
 }

@@ -11,12 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config/index.js'
-import { openEncoder } from '../../src/encoder/index.js'
 import { jsonLines, spawnCli } from '../helpers/cli.js'
 import { startOpenSearchDouble, type OpenSearchDouble } from '../helpers/opensearch-double/server.js'
-import { createApplicationIndex, writeOpenSearchProject } from '../helpers/opensearch-project.js'
-import { passageText, spamPassages } from '../helpers/spam-corpus.js'
+import { createApplicationIndex, writeOpenSearchProject, wrongLiveDocs } from '../helpers/opensearch-project.js'
+import { spamPassages } from '../helpers/spam-corpus.js'
 
 const DOCS = 1200
 
@@ -35,28 +33,7 @@ describe('workers sharing a backfill (OpenSearch double, sliced point-in-time)',
   const sliceDocs = (): SliceDoc[] => [...d.cluster.index('.embedform').docs.values()].map((x) => x.source as unknown as SliceDoc).filter((x) => x.kind === 'slice')
 
   /** Ids of live documents whose vector is not the starter encode of their current text. */
-  async function wrongDocs(): Promise<string[]> {
-    const live = [...(d.cluster.aliases.get('docs') ?? new Map<string, boolean>()).keys()]
-    const docs = [...d.cluster.index(live[0]!).docs.entries()]
-    const cfg = await loadConfig({ configPath: join(dir, 'embedding.config.yaml') })
-    const encoder = await openEncoder(cfg.profiles.starter!)
-    const wrong: string[] = []
-    try {
-      const want = await encoder.encode(
-        docs.map(([, doc]) => passageText(doc.source as { title: string; body: string })),
-        'document',
-      )
-      docs.forEach(([id, doc], j) => {
-        const got = doc.source.embedding as number[] | undefined
-        if (!got) return void wrong.push(`${id}: no vector`)
-        const diff = Math.max(...Array.from(want[j]!, (x, k) => Math.abs(x - (got[k] ?? Number.NaN))))
-        if (!(diff <= 1e-4)) wrong.push(`${id}: differs by ${diff}`)
-      })
-    } finally {
-      await encoder.close()
-    }
-    return wrong
-  }
+  const wrongDocs = () => wrongLiveDocs(d, dir)
 
   beforeAll(async () => {
     d = await startOpenSearchDouble()

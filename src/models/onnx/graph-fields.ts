@@ -144,3 +144,15 @@ export class Names {
     return name
   }
 }
+
+/** The model's and its graph's fields, or the reason they cannot be read. */
+export function readModelGraph(bytes: Uint8Array): { modelFields: WireField[]; graphFields: WireField[] } | { unreadable: string } {
+  try {
+    const modelFields = readFields(bytes)
+    const graph = modelFields.find((f) => f.field === MODEL.GRAPH)
+    if (!graph?.bytes) throw new ProtoDecodeError('no graph')
+    return { modelFields, graphFields: readFields(graph.bytes) }
+  } catch (cause) {
+    return { unreadable: (cause as Error).message }
+  }
+}
