@@ -2,29 +2,17 @@
  * `apply --json` reports backfill progress after every encoder batch (issue #11), not once per
  * store page: N rows with batch size b give at least N/b progress events, rising to N.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
-import { vector } from '@electric-sql/pglite-pgvector'
+import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { jsonLines, runCli, writeProject } from '../helpers/cli.js'
-import { seedDocs, spamPassages } from '../helpers/spam-corpus.js'
+import { jsonLines, runCli } from '../helpers/cli.js'
+import { createPgliteProject } from '../helpers/pglite-project.js'
 
 const ROWS = 1200
 const BATCH = 100
 let dir: string
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'embedform-progress-'))
-  writeProject(dir, { kind: 'pglite', path: 'data' }, 'starter')
-  const db = new PGlite(join(dir, 'data'), { extensions: { vector } })
-  try {
-    await db.exec('CREATE EXTENSION IF NOT EXISTS vector')
-    await seedDocs(db, spamPassages(ROWS))
-  } finally {
-    await db.close()
-  }
+  dir = await createPgliteProject('embedform-progress-', ROWS)
 }, 120_000)
 
 afterAll(() => {

@@ -3,14 +3,13 @@
  * saying what was done and the next command, exit 143 (130 for SIGINT), and leaving state the
  * next run continues from.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { jsonLines, runCli, spawnCli, writeProject } from '../helpers/cli.js'
-import { seedDocs, spamPassages } from '../helpers/spam-corpus.js'
+import { jsonLines, runCli, spawnCli } from '../helpers/cli.js'
+import { createPgliteProject } from '../helpers/pglite-project.js'
 
 const ROWS = 1500
 let dir: string
@@ -34,15 +33,7 @@ async function editAllTexts(tag: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'embedform-signals-'))
-  writeProject(dir, { kind: 'pglite', path: 'data' }, 'starter')
-  const db = new PGlite(join(dir, 'data'), { extensions: { vector } })
-  try {
-    await db.exec('CREATE EXTENSION IF NOT EXISTS vector')
-    await seedDocs(db, spamPassages(ROWS))
-  } finally {
-    await db.close()
-  }
+  dir = await createPgliteProject('embedform-signals-', ROWS)
   const applied = await cli(['apply', '--auto-approve'])
   expect(applied.code, applied.stderr).toBe(0)
 }, 300_000)

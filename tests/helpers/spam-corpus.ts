@@ -1,3 +1,6 @@
+import { join } from 'node:path'
+import { loadConfig } from '../../src/config/index.js'
+import { openEncoder } from '../../src/encoder/index.js'
 import { loadPassages, type Passage } from '../../src/sample/spam-corpus.js'
 
 /**
@@ -84,4 +87,15 @@ export async function mismatchedVectors(
     })
   }
   return bad
+}
+
+/** mismatchedVectors against `profile` of the project in `dir` (its embedding.config.yaml). */
+export async function mismatchedWithProfile(rows: StoredRow[], dir: string, profile: string): Promise<string[]> {
+  const config = await loadConfig({ configPath: join(dir, 'embedding.config.yaml') })
+  const encoder = await openEncoder(config.profiles[profile]!)
+  try {
+    return await mismatchedVectors(rows, (texts) => encoder.encode(texts, 'document'))
+  } finally {
+    await encoder.close()
+  }
 }

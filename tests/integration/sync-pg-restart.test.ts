@@ -13,11 +13,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config/index.js'
-import { openEncoder } from '../../src/encoder/index.js'
 import { jsonLines, runCli, spawnCli, writeProject } from '../helpers/cli.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
-import { mismatchedVectors, seedDocs, spamPassages, type StoredRow } from '../helpers/spam-corpus.js'
+import { mismatchedWithProfile, seedDocs, spamPassages, type StoredRow } from '../helpers/spam-corpus.js'
 import { startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 
 const ROWS = 600
@@ -30,13 +28,7 @@ const passages = spamPassages(ROWS + 1000)
 /** Rows whose live vector is not the starter encode of their current text. */
 async function wrongRows(): Promise<string[]> {
   const rows = await db.sql<StoredRow>(`SELECT id, title, body, embedding::text AS v FROM docs ORDER BY id`)
-  const config = await loadConfig({ configPath: join(dir, 'embedding.config.yaml') })
-  const encoder = await openEncoder(config.profiles.starter!)
-  try {
-    return await mismatchedVectors(rows, (texts) => encoder.encode(texts, 'document'))
-  } finally {
-    await encoder.close()
-  }
+  return mismatchedWithProfile(rows, dir, 'starter')
 }
 
 /** The application, straight to PostgreSQL (not through the proxy): inserts and edits, text only. */

@@ -16,7 +16,7 @@ import { openEncoder } from '../../src/encoder/index.js'
 import { sync } from '../../src/sync/index.js'
 import { jsonLines, runCli, spawnCli, writeProject } from '../helpers/cli.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
-import { mismatchedVectors, seedDocs, spamPassages, type StoredRow } from '../helpers/spam-corpus.js'
+import { mismatchedWithProfile, seedDocs, spamPassages, type StoredRow } from '../helpers/spam-corpus.js'
 
 const ROWS = 1200
 let db: TestDatabase
@@ -41,13 +41,7 @@ async function liveFreshness(): Promise<Record<string, any>> {
 /** Rows whose live vector is not `profile`'s encode of their current text. */
 async function wrongRows(profile: string): Promise<string[]> {
   const rows = await db.sql<StoredRow>(`SELECT id, title, body, embedding::text AS v FROM docs ORDER BY id`)
-  const config = await loadConfig({ configPath: join(dir, 'embedding.config.yaml') })
-  const encoder = await openEncoder(config.profiles[profile]!)
-  try {
-    return await mismatchedVectors(rows, (texts) => encoder.encode(texts, 'document'))
-  } finally {
-    await encoder.close()
-  }
+  return mismatchedWithProfile(rows, dir, profile)
 }
 
 /** The application: inserts new passages and edits existing rows, text only, until stopped. */
