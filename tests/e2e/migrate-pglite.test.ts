@@ -1,5 +1,5 @@
 /**
- * Issue #4 on the embedded default, PGlite on disk, through the built CLI only: embed ~2,000
+ * Issue #4 on the embedded default, PGlite on disk, through the built CLI only: embed ~1,000
  * real passages with starter, migrate to a new fingerprint, roll back, plan back to the first
  * profile (nothing to do), then roll forward without re-embedding.
  */
@@ -14,7 +14,7 @@ import { openEncoder } from '../../src/encoder/index.js'
 import { jsonLines, runCli, writeProject } from '../helpers/cli.js'
 import { mismatchedVectors, seedDocs, spamPassages, type StoredRow } from '../helpers/spam-corpus.js'
 
-const ROWS = 2000
+const ROWS = 1000
 let dir: string
 
 const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 180_000 })
@@ -68,7 +68,7 @@ describe('migration on PGlite through the CLI', () => {
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toContain('Apply complete')
     // Not a terminal: progress is plain lines on stderr, one per step, with the backfill rate.
-    expect(first.stderr).toMatch(/backfill g1 with starter: done in [\d.]+s, 2000 rows at \d+ rows\/s/)
+    expect(first.stderr).toMatch(new RegExp(`backfill g1 with starter: done in [\\d.]+s, ${ROWS} rows at \\d+ rows/s`))
     const human = await cli(['status'])
     expect(human.stdout).toContain('matches config: yes')
     await expectEmbeddedWith('starter')

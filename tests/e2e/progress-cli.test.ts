@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jsonLines, runCli } from '../helpers/cli.js'
 import { createPgliteProject } from '../helpers/pglite-project.js'
 
-const ROWS = 1200
+const ROWS = 600
 const BATCH = 100
 let dir: string
 

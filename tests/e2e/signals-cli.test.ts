@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jsonLines, runCli, spawnCli } from '../helpers/cli.js'
 import { createPgliteProject } from '../helpers/pglite-project.js'
 
-const ROWS = 1500
+const ROWS = 1000
 let dir: string
 const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 240_000 })
 
