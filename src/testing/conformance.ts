@@ -114,6 +114,14 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       return written
     }
 
+    /** `seeded` rows in the store and generation 1 backfilled and live. */
+    async function liveFirstGeneration(seeded: SeedRow[]): Promise<void> {
+      await h.seed(seeded)
+      await a.createGeneration(c, spec(1))
+      await backfill(1)
+      expect(await a.cutover(c, 1, embedFor(1))).toMatchObject({ status: 'done' })
+    }
+
     it('inspects a collection without vectors as empty, and a missing target as not existing', async () => {
       await h.seed(rows(3))
       const s = await a.inspect(c)
@@ -253,10 +261,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
 
     it('cuts over, then rolls back, each generation answering with its own vectors', async () => {
       const seeded = rows(20)
-      await h.seed(seeded)
-      await a.createGeneration(c, spec(1))
-      await backfill(1)
-      await a.cutover(c, 1, embedFor(1))
+      await liveFirstGeneration(seeded)
       let s = await a.inspect(c)
       expect(s.live).toBe(1)
 
@@ -298,10 +303,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
     })
 
     it('drops a retained generation and refuses to drop the live one', async () => {
-      await h.seed(rows(5))
-      await a.createGeneration(c, spec(1))
-      await backfill(1)
-      await a.cutover(c, 1, embedFor(1))
+      await liveFirstGeneration(rows(5))
       await a.createGeneration(c, spec(2))
       await backfill(2)
       await a.buildIndex(c, 2)
@@ -412,10 +414,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
     })
 
     it('live and retained generations each keep their own freshness record', async () => {
-      await h.seed(rows(12))
-      await a.createGeneration(c, spec(1))
-      await backfill(1)
-      expect(await a.cutover(c, 1, embedFor(1))).toMatchObject({ status: 'done' })
+      await liveFirstGeneration(rows(12))
       await a.createGeneration(c, spec(2))
       await backfill(2)
       await a.buildIndex(c, 2)
@@ -428,10 +427,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
     })
 
     it('cutover embeds what is still pending while writes are held, and the new live generation is entirely fresh', async () => {
-      await h.seed(rows(15))
-      await a.createGeneration(c, spec(1))
-      await backfill(1)
-      await a.cutover(c, 1, embedFor(1))
+      await liveFirstGeneration(rows(15))
       await a.createGeneration(c, spec(2))
       await backfill(2)
       await a.buildIndex(c, 2)
@@ -453,10 +449,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
     })
 
     it('cutover changes nothing and says `behind` when more rows are pending than it may embed while holding writes', async () => {
-      await h.seed(rows(10))
-      await a.createGeneration(c, spec(1))
-      await backfill(1)
-      await a.cutover(c, 1, embedFor(1))
+      await liveFirstGeneration(rows(10))
       await a.createGeneration(c, spec(2))
       await backfill(2)
       await h.updateText(1, 'one, edited')
@@ -473,10 +466,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
     })
 
     it('rolls back to a retained generation embedding exactly its stale and missing rows, or accepts them stale when told to', async () => {
-      await h.seed(rows(10))
-      await a.createGeneration(c, spec(1))
-      await backfill(1)
-      await a.cutover(c, 1, embedFor(1))
+      await liveFirstGeneration(rows(10))
       await a.createGeneration(c, spec(2))
       await backfill(2)
       await a.cutover(c, 2, embedFor(2))
@@ -498,10 +488,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
     })
 
     it('writes the live generation only when asked to (sync), recording freshness', async () => {
-      await h.seed(rows(6))
-      await a.createGeneration(c, spec(1))
-      await backfill(1)
-      await a.cutover(c, 1, embedFor(1))
+      await liveFirstGeneration(rows(6))
       await h.updateText(3, 'three, edited after the cutover')
       const pending = await catchup(1)
       const vectors = pending.map((r) => ({ key: r.key, token: r.token, vector: vectorFor(1, r.text) }))
@@ -652,10 +639,7 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
 
     it('a second adapter over the same store sees the same state, and close() releases it', async (ctx) => {
       if (!h.reopen) return ctx.skip()
-      await h.seed(rows(6))
-      await a.createGeneration(c, spec(1))
-      await backfill(1)
-      await a.cutover(c, 1, embedFor(1))
+      await liveFirstGeneration(rows(6))
       const other = await h.reopen()
       try {
         const mine = await a.inspect(c)
