@@ -59,3 +59,24 @@ export async function createDocsTable(db: TestDatabase, name: string, n: number)
   await db.sql(`CREATE TABLE public.${name} (id bigint PRIMARY KEY, body text)`)
   await db.sql(`INSERT INTO public.${name} (id, body) SELECT i, 'document ' || i || ' on subject ' || (i % 17) FROM generate_series(1, $1::int) i`, [n])
 }
+
+/**
+ * Test-only instrumentation of `docs`: every write of a vector into `column` is recorded in
+ * `embed_writes` (so a test can tell rows written once from rows written twice), and every
+ * UPDATE statement sleeps `sleepSeconds`, standing in for a slow encoder so that a kill lands
+ * inside the step it aims at.
+ */
+export async function instrumentVectorWrites(db: TestDatabase, column: string, sleepSeconds: number): Promise<void> {
+  await db.sql(`CREATE TABLE embed_writes (id bigint NOT NULL)`)
+  await db.sql(`CREATE FUNCTION count_vector_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF to_jsonb(NEW) -> '${column}' IS DISTINCT FROM to_jsonb(OLD) -> '${column}'
+         AND jsonb_typeof(to_jsonb(NEW) -> '${column}') = 'string' THEN
+        INSERT INTO embed_writes (id) VALUES (NEW.id);
+      END IF;
+      RETURN NULL;
+    END $$`)
+  await db.sql(`CREATE TRIGGER zz_count_vector_writes AFTER UPDATE ON docs FOR EACH ROW EXECUTE FUNCTION count_vector_writes()`)
+  await db.sql(`CREATE FUNCTION slow_writes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(${Number(sleepSeconds)}); RETURN NULL; END $$`)
+  await db.sql(`CREATE TRIGGER zz_slow_writes AFTER UPDATE ON docs FOR EACH STATEMENT EXECUTE FUNCTION slow_writes()`)
+}

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/index.js'
 import { openEncoder } from '../../src/encoder/index.js'
 import { jsonLines, runCli, spawnCli, writeProject } from '../helpers/cli.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
+import { createTestDatabase, instrumentVectorWrites, type TestDatabase } from '../helpers/pg.js'
 import { mismatchedVectors, seedDocs, spamPassages, type StoredRow } from '../helpers/spam-corpus.js'
 
 const ROWS = 2000
@@ -59,20 +59,7 @@ beforeAll(async () => {
   writeProject(dir, { kind: 'pgvector', url: db.url }, 'starter')
   const first = await cli(['apply', '--auto-approve'])
   expect(first.code, first.stderr).toBe(0)
-  // Test-only instrumentation: count every write of a vector into g2's column, and make each
-  // write statement slow enough that the kills below land inside the step they aim at.
-  await db.sql(`CREATE TABLE embed_writes (id bigint NOT NULL)`)
-  await db.sql(`CREATE FUNCTION count_g2_writes() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF to_jsonb(NEW) -> 'embedding__g2' IS DISTINCT FROM to_jsonb(OLD) -> 'embedding__g2'
-         AND jsonb_typeof(to_jsonb(NEW) -> 'embedding__g2') = 'string' THEN
-        INSERT INTO embed_writes (id) VALUES (NEW.id);
-      END IF;
-      RETURN NULL;
-    END $$`)
-  await db.sql(`CREATE TRIGGER zz_count_g2_writes AFTER UPDATE ON docs FOR EACH ROW EXECUTE FUNCTION count_g2_writes()`)
-  await db.sql(`CREATE FUNCTION slow_writes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.25); RETURN NULL; END $$`)
-  await db.sql(`CREATE TRIGGER zz_slow_writes AFTER UPDATE ON docs FOR EACH STATEMENT EXECUTE FUNCTION slow_writes()`)
+  await instrumentVectorWrites(db, 'embedding__g2', 0.25)
 })
 
 afterAll(async () => {
