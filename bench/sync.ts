@@ -43,6 +43,32 @@ const WORKER_BATCH = 100
 const ENCODER_SLEEP_MS = 100
 const DIMS = 64
 
+/**
+ * One backfill of a new generation by 1, 2 and 4 of `adapters` (each a worker with its own
+ * adapter, as a process would have), leasing units of 500 rows; `units` names what the store
+ * leases (key ranges, slices) in the result.
+ */
+async function leasedRuns(adapters: StoreAdapter[], c: Collection, units: 'ranges' | 'slices'): Promise<Record<string, unknown>[]> {
+  const runs: Record<string, unknown>[] = []
+  for (const [i, workers] of [1, 2, 4].entries()) {
+    const g = i + 1
+    await adapters[0]!.createGeneration(c, testSpec(g, DIMS, HNSW_COSINE))
+    await adapters[0]!.planRanges!(c, g, 500)
+    const load = loadavg()[0]!
+    const t0 = performance.now()
+    const done = await Promise.all(
+      adapters.slice(0, workers).map((adapter, w) =>
+        leasedBackfill({ adapter, collection: c, generation: g, encoder: sleepingEncoder(), holder: `bench worker ${w}`, ttlMs: 10_000, batchSize: WORKER_BATCH, retryBaseMs: 100 }),
+      ),
+    )
+    const seconds = (performance.now() - t0) / 1000
+    const rows = done.reduce((s, d) => s + d.found, 0)
+    runs.push({ workers, rows, [units]: done.reduce((s, d) => s + d.ranges, 0), seconds: Number(seconds.toFixed(2)), rowsPerSecond: round(rows / seconds), loadavg1m: Number(load.toFixed(2)) })
+    await adapters[0]!.dropGeneration(c, g)
+  }
+  return runs
+}
+
 /** What tests/conformance/generation-spec.ts uses, restated: that module pulls in vitest through the conformance kit. */
 const HNSW_COSINE: IndexSettings = {
   metric: 'cosine',
@@ -158,23 +184,7 @@ async function workerThroughput() {
   try {
     await createDocsTable(db, 'docs', WORKER_ROWS)
     for (let i = 0; i < 4; i++) adapters.push(await plugin.create({ name: 'bench', kind: 'pgvector', url: db.url }, { baseDir: process.cwd() }))
-    const runs: Record<string, unknown>[] = []
-    for (const [i, workers] of [1, 2, 4].entries()) {
-      const g = i + 1
-      await adapters[0]!.createGeneration(c, testSpec(g, DIMS, HNSW_COSINE))
-      await adapters[0]!.planRanges!(c, g, 500)
-      const load = loadavg()[0]!
-      const t0 = performance.now()
-      const done = await Promise.all(
-        adapters.slice(0, workers).map((adapter, w) =>
-          leasedBackfill({ adapter, collection: c, generation: g, encoder: sleepingEncoder(), holder: `bench worker ${w}`, ttlMs: 10_000, batchSize: WORKER_BATCH, retryBaseMs: 100 }),
-        ),
-      )
-      const seconds = (performance.now() - t0) / 1000
-      const rows = done.reduce((s, d) => s + d.found, 0)
-      runs.push({ workers, rows, seconds: Number(seconds.toFixed(2)), rowsPerSecond: round(rows / seconds), loadavg1m: Number(load.toFixed(2)) })
-      await adapters[0]!.dropGeneration(c, g)
-    }
+    const runs = await leasedRuns(adapters, c, 'ranges')
     return { rows: WORKER_ROWS, batch: WORKER_BATCH, encoderSleepMsPerBatch: ENCODER_SLEEP_MS, runs }
   } finally {
     await Promise.allSettled(adapters.map((a) => a.close()))
@@ -198,23 +208,7 @@ async function openSearchWorkerThroughput() {
     })
     for (const [i, p] of spamPassages(WORKER_ROWS).entries()) d.cluster.write({ op: 'index', index: 'docs', id: String(i + 1), source: { id: i + 1, body: p.body, updated_at: Date.now() } })
     d.cluster.refresh('docs')
-    const runs: Record<string, unknown>[] = []
-    for (const [i, workers] of [1, 2, 4].entries()) {
-      const g = i + 1
-      await adapters[0]!.createGeneration(c, testSpec(g, DIMS, HNSW_COSINE))
-      await adapters[0]!.planRanges(c, g, 500)
-      const load = loadavg()[0]!
-      const t0 = performance.now()
-      const done = await Promise.all(
-        adapters.slice(0, workers).map((adapter, w) =>
-          leasedBackfill({ adapter, collection: c, generation: g, encoder: sleepingEncoder(), holder: `bench worker ${w}`, ttlMs: 10_000, batchSize: WORKER_BATCH, retryBaseMs: 100 }),
-        ),
-      )
-      const seconds = (performance.now() - t0) / 1000
-      const rows = done.reduce((s, x) => s + x.found, 0)
-      runs.push({ workers, rows, slices: done.reduce((s, x) => s + x.ranges, 0), seconds: Number(seconds.toFixed(2)), rowsPerSecond: round(rows / seconds), loadavg1m: Number(load.toFixed(2)) })
-      await adapters[0]!.dropGeneration(c, g)
-    }
+    const runs = await leasedRuns(adapters, c, 'slices')
     return { store: 'opensearch double', rows: WORKER_ROWS, batch: WORKER_BATCH, encoderSleepMsPerBatch: ENCODER_SLEEP_MS, runs }
   } finally {
     await Promise.allSettled(adapters.map((a) => a.close()))
