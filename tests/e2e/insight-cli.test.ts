@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { jsonLines, runCli } from '../helpers/cli.js'
+import { jsonLines, pgliteBodyConfig, runCli } from '../helpers/cli.js'
 import { buildRetrievalSet, seedPglite } from '../helpers/retrieval-set.js'
 
 const STARTER = `model: { source: "builtin:starter" }
@@ -38,30 +38,12 @@ const PROFILES: Record<string, string> = {
   ungated: `model: { source: "builtin:starter" }\ndimensions: 100\npooling: mean\nnormalize: true\nmax_tokens: 256\nindex: { metric: cosine }\n`,
 }
 
-function config(profile: string, lint = ''): string {
-  return `version: 1
-profiles_dir: ./profiles
-stores:
-  main:
-    kind: pglite
-    path: ./pglite
-collections:
-  docs:
-    store: main
-    table: docs
-    key: id
-    text: [body]
-    vector: embedding
-    profile: ${profile}
-${lint}`
-}
-
 let dir: string
 const ROWS = 300
 /** Each test runs several CLI processes; on a loaded 2-core machine that takes minutes. */
 const TEST_TIMEOUT_MS = 400_000
 const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 240_000 })
-const useProfile = (profile: string, lint = '') => writeFileSync(join(dir, 'embedding.config.yaml'), config(profile, lint))
+const useProfile = (profile: string, lint = '') => writeFileSync(join(dir, 'embedding.config.yaml'), pgliteBodyConfig(profile, lint))
 
 /** Only while no CLI runs: PGlite is one process's database. */
 async function sql(text: string): Promise<void> {

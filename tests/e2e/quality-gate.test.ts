@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../helpers/cli.js'
+import { pgliteBodyConfig, runCli } from '../helpers/cli.js'
 import { buildRetrievalSet, seedPglite } from '../helpers/retrieval-set.js'
 
 interface StatusJson {
@@ -44,25 +44,6 @@ gate:
   max_drop: 0.03
 `
 
-function config(profile: string): string {
-  return `version: 1
-profiles_dir: ./profiles
-stores:
-  main:
-    kind: pglite
-    path: ./pglite
-collections:
-  docs:
-    store: main
-    table: docs
-    key: id
-    # the body only: the subject is the query
-    text: [body]
-    vector: embedding
-    profile: ${profile}
-`
-}
-
 describe('quality gate on the SpamAssassin retrieval set (PGlite, built CLI)', () => {
   let dir: string
   const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 180_000 })
@@ -88,7 +69,7 @@ describe('quality gate on the SpamAssassin retrieval set (PGlite, built CLI)', (
     mkdirSync(join(dir, 'profiles'))
     writeFileSync(join(dir, 'profiles', 'starter.yaml'), STARTER)
     writeFileSync(join(dir, 'profiles', 'random.yaml'), RANDOM)
-    writeFileSync(join(dir, 'embedding.config.yaml'), config('starter'))
+    writeFileSync(join(dir, 'embedding.config.yaml'), pgliteBodyConfig('starter'))
   })
 
   it('applies the starter profile and searches it', async () => {
@@ -103,7 +84,7 @@ describe('quality gate on the SpamAssassin retrieval set (PGlite, built CLI)', (
   })
 
   it('stops the migration to random weights at the gate, before cutover', async () => {
-    writeFileSync(join(dir, 'embedding.config.yaml'), config('random'))
+    writeFileSync(join(dir, 'embedding.config.yaml'), pgliteBodyConfig('random'))
     const r = await cli(['apply', '--auto-approve'])
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1)
     const out = `${r.stdout}\n${r.stderr}`

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../helpers/cli.js'
+import { pgliteBodyConfig, runCli } from '../helpers/cli.js'
 import { buildRetrievalSet, seedPglite } from '../helpers/retrieval-set.js'
 
 const PROFILE = `model: { source: "builtin:starter" }
@@ -27,22 +27,6 @@ index:
   metric: cosine
   pgvector: { type: hnsw, m: 16, ef_construction: 64 }
 `
-const CONFIG = `version: 1
-profiles_dir: ./profiles
-stores:
-  main:
-    kind: pglite
-    path: ./pglite
-collections:
-  docs:
-    store: main
-    table: docs
-    key: id
-    text: [body]
-    vector: embedding
-    profile: starter
-`
-
 interface ErrorJson {
   ok: false
   error: { code: string; message: string; location?: { file?: string; line?: number; path?: string } }
@@ -60,7 +44,7 @@ describe('search and eval CLI (PGlite, built CLI)', () => {
     await seedPglite(join(dir, 'pglite'), set.corpus)
     mkdirSync(join(dir, 'profiles'))
     writeFileSync(join(dir, 'profiles', 'starter.yaml'), PROFILE)
-    writeFileSync(join(dir, 'embedding.config.yaml'), CONFIG)
+    writeFileSync(join(dir, 'embedding.config.yaml'), pgliteBodyConfig('starter'))
     const r = await cli(['apply', '--auto-approve'])
     expect(r.code, r.stderr).toBe(0)
   })

@@ -164,3 +164,26 @@ collections:
   )
   return file
 }
+
+/**
+ * embedding.config.yaml for a `docs` collection embedding the body alone (the retrieval set's
+ * subjects are its queries) on PGlite in `./pglite`, with profiles in `./profiles`; `extra` is
+ * appended as top-level YAML (e.g. a `lint:` section).
+ */
+export function pgliteBodyConfig(profile: string, extra = ''): string {
+  return `version: 1
+profiles_dir: ./profiles
+stores:
+  main:
+    kind: pglite
+    path: ./pglite
+collections:
+  docs:
+    store: main
+    table: docs
+    key: id
+    text: [body]
+    vector: embedding
+    profile: ${profile}
+${extra}`
+}

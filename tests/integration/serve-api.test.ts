@@ -20,6 +20,7 @@ import type { EngineContext } from '../../src/plan/types.js'
 import { makePlan } from '../../src/plan/index.js'
 import { searchCollection } from '../../src/search/run.js'
 import { SERVE_DEFAULTS, type ServeOptions, type Serving, startServe } from '../../src/serve/index.js'
+import { pgliteBodyConfig } from '../helpers/cli.js'
 import { buildRetrievalSet, seedPglite } from '../helpers/retrieval-set.js'
 
 const TINY = `model: { source: "builtin:bert-tiny" }
@@ -51,22 +52,6 @@ index:
   metric: cosine
   pgvector: { type: hnsw, m: 16, ef_construction: 64 }
 `
-const CONFIG = `version: 1
-profiles_dir: ./profiles
-stores:
-  main:
-    kind: pglite
-    path: ./pglite
-collections:
-  docs:
-    store: main
-    table: docs
-    key: id
-    text: [body]
-    vector: embedding
-    profile: tiny
-`
-
 const TEXTS = ['cheap mortgage rates', 'the linux kernel scheduler', 'free vacation offer for you', 'meeting notes from tuesday']
 
 let dir: string
@@ -119,7 +104,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'profiles'))
   writeFileSync(join(dir, 'profiles', 'tiny.yaml'), TINY)
   writeFileSync(join(dir, 'profiles', 'tiny-full.yaml'), FULL)
-  writeFileSync(join(dir, 'embedding.config.yaml'), CONFIG)
+  writeFileSync(join(dir, 'embedding.config.yaml'), pgliteBodyConfig('tiny'))
   ctx = await createEngineContext(join(dir, 'embedding.config.yaml'), { cwd: dir })
   await applyPlan(ctx, await makePlan(ctx))
   serving = await serve()
