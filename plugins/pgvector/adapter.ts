@@ -36,7 +36,7 @@ import type {
   VerifyReport,
   WriteOptions,
 } from '../../src/store/adapter.js'
-import { columnFacts, indexFacts, tableFacts, type ColumnFacts, type IndexFacts } from './catalog.js'
+import { columnFacts, indexFacts, tableFacts, type ColumnFacts, type IndexFacts, type TableFacts } from './catalog.js'
 import { changeRecord, changeRecordExists, forgetGeneration, installChangeRecord, queueHighWater } from './changes.js'
 import { sqlState, type Driver, type Queryable } from './driver.js'
 import { consumeQueue, estimatedFreshness, exactCounts, queuePage, sliceFilter, toPending } from './freshness.js'
@@ -508,10 +508,16 @@ export class PgvectorAdapter implements StoreAdapter {
   }
 
   private async keyType(ref: TableRef): Promise<string> {
+    return (await this.keyedColumns(ref)).keyType
+  }
+
+  /** The table's columns and its key column's SQL type (E_COLUMN_MISSING without one). */
+  private async keyedColumns(ref: TableRef): Promise<{ table: TableFacts; columns: Map<string, ColumnFacts>; keyType: string }> {
     const table = await this.requireTable(ref)
-    const keyType = (await columnFacts(this.driver, table.oid)).get(ref.key)?.type
+    const columns = await columnFacts(this.driver, table.oid)
+    const keyType = columns.get(ref.key)?.type
     if (!keyType) throw failure('E_COLUMN_MISSING', `key column ${ref.key} does not exist`, { location: { object: objectName(ref, ref.key) } })
-    return keyType
+    return { table, columns, keyType }
   }
 
   private async writeTarget(c: Collection, ref: TableRef, generation: number, opts: WriteOptions): Promise<WriteTarget & { dimensions: number }> {
@@ -522,10 +528,7 @@ export class PgvectorAdapter implements StoreAdapter {
         hint: 'keep the live generation fresh with `embedform sync`',
       })
     }
-    const table = await this.requireTable(ref)
-    const columns = await columnFacts(this.driver, table.oid)
-    const keyType = columns.get(ref.key)?.type
-    if (!keyType) throw failure('E_COLUMN_MISSING', `key column ${ref.key} does not exist`, { location: { object: objectName(ref, ref.key) } })
+    const { table, columns, keyType } = await this.keyedColumns(ref)
     const attnum = columns.get(g.physical)?.attnum
     const indexed = attnum !== undefined && (await indexFacts(this.driver, table.oid)).some((i) => i.attnums.includes(attnum))
     return { ref, generation, physical: g.physical, storage: g.storage, keyType, dimensions: g.dimensions, indexed }
