@@ -2,6 +2,9 @@ import type { GenerationSpec, GenerationState, GenerationStatus, Journal, LockIn
 import type { IndexSettings, Profile, VectorStorage } from '../../src/core/types.js'
 import { sqlState, type Queryable } from './driver.js'
 
+/** A build started before fillfactor was saved never changed it, so its restore must leave it alone. */
+export const LEFT_AS_IS = 'unchanged'
+
 /**
  * embedform's own bookkeeping, kept inside the store (the store is the source of truth).
  * Created on first write; readers treat a missing schema as "no embedform state".
@@ -33,6 +36,7 @@ const STATE_DDL = [
     collection_key text PRIMARY KEY,
     toast_tuple_target text
   )`,
+  `ALTER TABLE embedform.row_layout ADD COLUMN IF NOT EXISTS fillfactor text DEFAULT '${LEFT_AS_IS}'`,
   `CREATE TABLE IF NOT EXISTS embedform.locks (
     collection_key text PRIMARY KEY,
     holder text NOT NULL,
@@ -59,7 +63,8 @@ export async function ensureState(q: Queryable): Promise<void> {
 export async function stateExists(q: Queryable): Promise<boolean> {
   const r = await q.query<{ present: boolean }>(
     `SELECT to_regclass('embedform.generations') IS NOT NULL AND to_regclass('embedform.journal') IS NOT NULL
-        AND to_regclass('embedform.locks') IS NOT NULL AND to_regclass('embedform.row_layout') IS NOT NULL AS present`,
+        AND to_regclass('embedform.locks') IS NOT NULL
+        AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('embedform.row_layout') AND attname = 'fillfactor' AND NOT attisdropped) AS present`,
   )
   return r.rows[0]?.present === true
 }

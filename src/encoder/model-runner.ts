@@ -1,6 +1,6 @@
-import * as ort from 'onnxruntime-node'
 import { inputError } from '../core/errors.js'
 import type { PaddedBatch } from './batching.js'
+import type { SessionHandle, TensorData } from './session-thread.js'
 
 /** What one session.run returned for a batch: the named output as a flat float array plus its shape. */
 export interface RunOutput {
@@ -18,7 +18,7 @@ export class ModelRunner {
   private readonly output: string
 
   constructor(
-    readonly session: ort.InferenceSession,
+    readonly session: SessionHandle,
     preferredOutputs: readonly string[],
     private readonly onnxPath: string,
   ) {
@@ -33,10 +33,10 @@ export class ModelRunner {
 
   async run(b: PaddedBatch): Promise<RunOutput> {
     const dims = [b.batch, b.seqLen]
-    const feeds: Record<string, ort.Tensor> = {}
+    const feeds: Record<string, TensorData> = {}
     for (const name of this.session.inputNames) {
       const data = name === 'input_ids' ? b.inputIds : name === 'attention_mask' ? b.attentionMask : b.tokenTypeIds
-      feeds[name] = new ort.Tensor('int64', data, dims)
+      feeds[name] = { type: 'int64', data, dims }
     }
     const started = performance.now()
     const result = await this.session.run(feeds, [this.output])

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node'
 import { availableParallelism } from 'node:os'
 import { inputError } from '../core/errors.js'
 import type { Device } from '../core/types.js'
+import { openSessionThread, type SessionHandle } from './session-thread.js'
 
 export type ProviderName = 'cpu' | 'cuda' | 'webgpu'
 
@@ -30,7 +31,7 @@ export interface SessionSettings {
 }
 
 export interface OpenedSession {
-  session: ort.InferenceSession
+  session: SessionHandle
   provider: ProviderName
 }
 
@@ -48,8 +49,8 @@ function cudaBackendInstalled(): boolean {
   return ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled)
 }
 
-async function create(onnxPath: string, provider: ort.InferenceSession.ExecutionProviderConfig, threads: number, tuning: SessionTuning): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(onnxPath, {
+async function create(onnxPath: string, provider: ort.InferenceSession.ExecutionProviderConfig, threads: number, tuning: SessionTuning): Promise<SessionHandle> {
+  return openSessionThread(onnxPath, {
     executionProviders: [provider],
     intraOpNumThreads: threads,
     interOpNumThreads: tuning.interOpNumThreads,

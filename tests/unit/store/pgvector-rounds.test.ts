@@ -18,10 +18,10 @@ describe('pgvector write rounds by heap page', () => {
     expect(rounds.map((r) => r.map((x) => x.key))).toEqual([[1, 2]])
   })
 
-  it('caps the number of rounds for pages with many rows', () => {
-    const rows = Array.from({ length: 200 }, (_, i) => row(i))
+  it('stops growing rounds at four rows of a page, so rows that are already compact keep fitting', () => {
+    const rows = Array.from({ length: 20 }, (_, i) => row(i))
     const rounds = roundsByPage(rows, new Map(rows.map((r) => [String(r.key), { page: 0, lp: Number(r.key) + 1 }])))
-    expect(rounds.length).toBe(6)
-    expect(rounds.flat()).toHaveLength(200)
+    expect(rounds.map((r) => r.length)).toEqual([1, 1, 2, 4, 4, 4, 4])
+    expect(rounds.flat()).toHaveLength(20)
   })
 })
