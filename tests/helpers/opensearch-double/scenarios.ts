@@ -443,7 +443,7 @@ export function openSearchScenarios(name: string, node: () => string): void {
       }
       const events: string[] = []
       const work = (holder: string) =>
-        leasedBackfill({ adapter: counting, collection: c, generation: 1, encoder, holder, ttlMs: 400, batchSize: 4, retryBaseMs: 10, onRange: (e) => events.push(`${holder} ${e.state} ${e.range.id}`) })
+        leasedBackfill({ adapter: counting, collection: c, generation: 1, encoder, zeroVectors: 'keep', holder, ttlMs: 400, batchSize: 4, retryBaseMs: 10, onRange: (e) => events.push(`${holder} ${e.state} ${e.range.id}`) })
       const [w1, w2] = await Promise.all([work('worker 1'), work('worker 2')])
       expect(w1.ranges + w2.ranges).toBe(4)
       expect(events.filter((e) => e.includes(' lost '))).toEqual([])
