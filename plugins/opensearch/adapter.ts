@@ -675,7 +675,8 @@ export class OpenSearchAdapter implements StoreAdapter {
     const cosine = (await this.spaceOf(c, g.index)) === 'cosinesimil'
     const zero = rows.filter((r) => r.vector !== null && isZeroVector(r.vector))
     if (cosine && zero.length > 0) {
-      throw failure('E_ZERO_VECTOR', `${zero.length} document(s) of ${c.name} encode to a zero vector (${zero.slice(0, 5).map((r) => String(r.key)).join(', ')}), which the k-NN plugin refuses under space_type cosinesimil`, {
+      // Input, not a store failure: the data and the profile disagree, and retrying cannot help.
+      throw inputError('E_ZERO_VECTOR', `${zero.length} document(s) of ${c.name} encode to a zero vector (${zero.slice(0, 5).map((r) => String(r.key)).join(', ')}), which the k-NN plugin refuses under space_type cosinesimil`, {
         location: { object: `index ${g.index}` },
         hint: 'empty or out-of-vocabulary text encodes to zeros: set `zero_vectors: skip` in the profile (those documents get no vector and count as skipped), give them text, or use a normalized profile (innerproduct) or metric l2; then `embedform plan`',
       })

@@ -443,17 +443,18 @@ export class PgvectorAdapter implements StoreAdapter {
     const seqParam = text.params.length + range.params.length + 1
     const keyParam = seqParam + 1
     const limitParam = keyParam + 1
-    const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, md5(${text.sql}) AS token FROM ${ref.qualified} t`
+    // Under zero_vectors: skip, a NULL whose recorded hash is its current text's is a skipped row,
+    // done. The hash is read beside each row, not filtered in SQL: as a condition the planner
+    // trades the key-order index scan for a scan of the whole hash table on every page.
+    const skip = zeroVectorPolicy(g.profileSnapshot) === 'skip'
+    const recorded = skip ? `, (SELECT h.h FROM ${changeRecord(ref).hashes} h WHERE h.g = ${Math.trunc(g.id)} AND h.k = t.${quoteIdent(ref.key)}::text) AS recorded` : ''
+    const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, md5(${text.sql}) AS token${recorded} FROM ${ref.qualified} t`
     const order = `ORDER BY t.${quoteIdent(ref.key)} LIMIT $${limitParam}`
     const queuedSince = `NOT EXISTS (SELECT 1 FROM ${changeRecord(ref).queue} q WHERE q.g = ${Math.trunc(g.id)} AND q.k = t.${quoteIdent(ref.key)}::text AND q.seq > $${seqParam}::bigint)`
-    // A NULL with a hash record was written so (zero_vectors: skip) and is done; if its text
-    // changed since, the change queue holds it and catch-up embeds it. One primary-key probe per
-    // NULL row, like the queue's.
-    const recorded = `NOT EXISTS (SELECT 1 FROM ${changeRecord(ref).hashes} h WHERE h.g = ${Math.trunc(g.id)} AND h.k = t.${quoteIdent(ref.key)}::text)`
-    const nullCol = `t.${quoteIdent(g.physical)} IS NULL${range.sql} AND ${queuedSince} AND ${recorded}`
+    const nullCol = `t.${quoteIdent(g.physical)} IS NULL${range.sql} AND ${queuedSince}`
     let last: RowKey | null = null
     for (;;) {
-      const r: { rows: { k: RowKey; text: string; token: string }[] } = await this.guard(`pending (${opts.phase})`, ref, () =>
+      const r: { rows: { k: RowKey; text: string; token: string; recorded?: string | null }[] } = await this.guard(`pending (${opts.phase})`, ref, () =>
         last === null
           ? this.driver.query(`${select} WHERE ${nullCol} ORDER BY t.${quoteIdent(ref.key)} LIMIT $${keyParam}`, [
               ...text.params,
@@ -471,7 +472,8 @@ export class PgvectorAdapter implements StoreAdapter {
       )
       if (r.rows.length === 0) return
       last = r.rows[r.rows.length - 1]!.k
-      yield r.rows.map((row) => ({ key: row.k, text: row.text, token: row.token }))
+      const rows = r.rows.filter((row) => !skip || row.recorded !== row.token).map((row) => ({ key: row.k, text: row.text, token: row.token }))
+      if (rows.length > 0) yield rows
     }
   }
 
