@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { applyPlan, status } from '../../../src/apply/index.js'
+import { classifyRow } from '../../../src/attest/attest.js'
 import { renderCollection } from '../../../src/cli/views/status.js'
 import { planInsight, renderPlanInsight } from '../../../src/insight/plan-insight.js'
 import { makePlan } from '../../../src/plan/index.js'
@@ -80,5 +81,23 @@ describe('zero vectors per generation', () => {
     const text = renderPlanInsight(insight)
     expect(text).toContain('skipped rows in collection docs: live g1 stores no vector for 2 rows (zero_vectors: skip')
     expect(text).not.toContain('all-zero vectors')
+  })
+
+  it('switching keep → skip plans a new generation, and the plan embeds with skip from then on', async () => {
+    const w = memoryWorld({ profiles: [testProfile('speed')], collections: [docs], encoder: { zeroFor: (text) => text === '' } })
+    w.adapter.seed('docs', [...rows(3), { key: 4, text: '' }])
+    await applyPlan(w.ctx, await makePlan(w.ctx), { retryBaseMs: 1, batchSize: 4 })
+    expect(w.adapter.vectorOf('docs', 1, 4)).toEqual(new Float32Array(8))
+    w.ctx.config.profiles.speed = { ...w.ctx.config.profiles.speed!, zeroVectors: 'skip' }
+    const plan = await makePlan(w.ctx)
+    expect(plan.collections[0]).toMatchObject({ change: 'new-generation' })
+    await applyPlan(w.ctx, plan, { retryBaseMs: 1, batchSize: 4 })
+    expect(w.adapter.vectorOf('docs', 2, 4)).toBeNull()
+    expect(await w.adapter.freshness(docs, 2)).toMatchObject({ fresh: 3, missing: 0, skipped: 1 })
+  })
+
+  it('attestation counts a skipped row as skipped, not as missing drift', () => {
+    expect(classifyRow({ key: 1, text: '', vector: null, record: 'skipped' }, undefined)).toEqual({ verdict: 'skipped', cosine: null })
+    expect(classifyRow({ key: 1, text: '', vector: null, record: 'missing' }, undefined)).toEqual({ verdict: 'missing', cosine: null })
   })
 })
