@@ -49,17 +49,29 @@ describe('skipped rows on native PostgreSQL', () => {
     expect(left).toEqual([])
   })
 
+  it('the cutover writes NULL for a row embedded while writes are held that encodes to zeros, and switches', async () => {
+    await db.sql(`INSERT INTO docs (id, body) VALUES (1000, '')`)
+    expect(await adapter.freshness(c, 1)).toMatchObject({ missing: 1, queued: 1 })
+    const embed = async (rows: { key: string | number; text: string; token?: string }[]) =>
+      rows.map((r) => ({ key: r.key, ...(r.token === undefined ? {} : { token: r.token }), vector: r.text === '' ? null : fakeVector(`g1|${r.text}`, DIMS) }))
+    expect(await adapter.cutover(c, 1, { maxHeldRows: 10, embed })).toMatchObject({ status: 'done', embeddedWhileHeld: 1, leftStale: 0 })
+    expect(await adapter.freshness(c, 1)).toMatchObject({ rows: ROWS + 1, missing: 0, skipped: ROWS / 10 + 1, queued: 0 })
+    expect(await db.sql(`SELECT id FROM docs WHERE id = 1000 AND embedding IS NULL`)).toHaveLength(1)
+  })
+
   it('estimates skipped rows apart from missing ones on a table too big to scan', async () => {
     const q = { query: (sql: string, params?: unknown[]) => db.pool.query(sql, params) } as unknown as Queryable
     const ref = resolveTable(c)
-    const stats = { rows: ROWS, populated: ROWS - ROWS / 10 }
-    expect(await estimatedFreshness(q, ref, 1, 'embedding__g1', 'bigint', stats, true)).toMatchObject({ rows: ROWS, missing: 0, skipped: ROWS / 10, unverified: 0, exact: false })
+    // After the cutover above: generation 1 is live in `embedding`, with one more skipped row.
+    const skippedRows = ROWS / 10 + 1
+    const stats = { rows: ROWS + 1, populated: ROWS + 1 - skippedRows }
+    expect(await estimatedFreshness(q, ref, 1, 'embedding', 'bigint', stats, true)).toMatchObject({ rows: ROWS + 1, missing: 0, skipped: skippedRows, unverified: 0, exact: false })
     // A skipped row given new text is queued: missing until catch-up embeds it.
     await db.sql(`UPDATE docs SET body = 'now it has words' WHERE id = 10`)
-    expect(await estimatedFreshness(q, ref, 1, 'embedding__g1', 'bigint', stats, true)).toMatchObject({ missing: 1, skipped: ROWS / 10 - 1, queued: 1 })
+    expect(await estimatedFreshness(q, ref, 1, 'embedding', 'bigint', stats, true)).toMatchObject({ missing: 1, skipped: skippedRows - 1, queued: 1 })
     // Under keep nothing is read as skipped.
-    const keep = await estimatedFreshness(q, ref, 1, 'embedding__g1', 'bigint', stats, false)
-    expect(keep.missing).toBe(ROWS / 10)
+    const keep = await estimatedFreshness(q, ref, 1, 'embedding', 'bigint', stats, false)
+    expect(keep.missing).toBe(skippedRows)
     expect(keep.skipped).toBeUndefined()
   })
 })
