@@ -584,7 +584,7 @@ export class PgvectorAdapter implements StoreAdapter {
         // Adopted and never locked: no record yet, so every vector is unverified.
         const exact = await this.exactCounts(ref, [g.physical])
         const populated = exact.columns.get(g.physical) ?? 0
-        return { generation, rows: exact.total, fresh: 0, stale: 0, missing: exact.total - populated, unverified: populated, queued: 0, exact: true }
+        return { generation, rows: exact.total, fresh: 0, stale: 0, missing: exact.total - populated, skipped: 0, unverified: populated, queued: 0, exact: true }
       }
       const n = await exactCounts(this.driver, ref, g.id, g.physical, g.storage, g.dimensions)
       return {

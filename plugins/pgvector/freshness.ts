@@ -165,6 +165,6 @@ export async function estimatedFreshness(
     queued,
     exact: false,
     oldestQueuedAt: oldest,
-    ...(skip ? { skipped } : {}),
+    skipped,
   }
 }

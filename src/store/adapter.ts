@@ -225,7 +225,8 @@ export interface Freshness {
   missing: number
   /**
    * Rows written with no vector (zero_vectors: skip) whose recorded hash matches their current
-   * text: done, not missing. Absent where the store cannot tell them apart cheaply (0 then).
+   * text: done, not missing. Absent where the store does not count them (a plugin written before
+   * the setting existed): status shows '-' and takes them for missing.
    */
   skipped?: number
   /** Vector present that embedform has no record of (an adopted generation's vectors): neither known fresh nor known stale. */

@@ -37,7 +37,7 @@ export function renderCollection(c: CollectionStatus & { inFlight?: InFlightView
         String(g.freshness.fresh),
         String(g.freshness.stale),
         String(g.freshness.missing),
-        String(g.freshness.skipped ?? 0),
+        g.freshness.skipped === undefined ? '-' : String(g.freshness.skipped),
         String(g.freshness.unverified),
         String(g.freshness.queued),
         g.freshness.zeroVectors === undefined ? '-' : String(g.freshness.zeroVectors),
