@@ -86,6 +86,7 @@ if (!(await runBenchWorkerIfAsked())) {
     dimensions: 384,
     pooling: 'cls',
     normalize: true,
+    zeroVectors: 'keep',
     maxTokens: 512,
     prefixes: { query: '', document: '' },
     device: (process.env.BENCH_DEVICE ?? 'cpu') as Device,

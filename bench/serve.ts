@@ -182,6 +182,7 @@ async function encoderRate(model: string, size: number): Promise<number> {
     dimensions: shape.dimensions,
     pooling: shape.pooling as Profile['pooling'],
     normalize: true,
+    zeroVectors: 'keep',
     maxTokens: 512,
     prefixes: { query: '', document: '' },
     device: 'cpu',

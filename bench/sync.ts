@@ -58,7 +58,7 @@ async function leasedRuns(adapters: StoreAdapter[], c: Collection, units: 'range
     const t0 = performance.now()
     const done = await Promise.all(
       adapters.slice(0, workers).map((adapter, w) =>
-        leasedBackfill({ adapter, collection: c, generation: g, encoder: sleepingEncoder(), holder: `bench worker ${w}`, ttlMs: 10_000, batchSize: WORKER_BATCH, retryBaseMs: 100 }),
+        leasedBackfill({ adapter, collection: c, generation: g, encoder: sleepingEncoder(), zeroVectors: 'keep', holder: `bench worker ${w}`, ttlMs: 10_000, batchSize: WORKER_BATCH, retryBaseMs: 100 }),
       ),
     )
     const seconds = (performance.now() - t0) / 1000

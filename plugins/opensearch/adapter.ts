@@ -28,7 +28,8 @@ import type {
 import type { PreflightDesired, PreflightProblem } from '../../src/store/adapter.js'
 import { bulkWrite, type BulkItem, type BulkOptions } from './bulk.js'
 import { carriedFrom, describeCarried, RESTORED_AFTER_LOAD, type Carried } from './carry.js'
-import { copyOutdated, externalVersion, isZeroVector, readCopies, RECORD_FIELD, RECORD_MAPPING, rowState, sharedSource, sourceDoc, type Copy, type SourceDoc, type VectorRecord } from './copies.js'
+import { isZeroVector } from '../../src/core/zero-vectors.js'
+import { copyOutdated, externalVersion, readCopies, RECORD_FIELD, RECORD_MAPPING, rowState, sharedSource, sourceDoc, type Copy, type SourceDoc, type VectorRecord } from './copies.js'
 import { enc, type Json, type OsHttp } from './http.js'
 import { knnAdvice, knnViolations, NEWEST_KNOWN, parseVersion, versionText, type ClusterVersion } from './knn-rules.js'
 import { describeKnn, generationMapping, knnFieldMapping, knnInput, osIndexSettingsHash, similarityFromScore, type SpaceType } from './mapping.js'
@@ -79,6 +80,8 @@ interface Survey {
   stale: number
   missing: number
   unverified: number
+  /** Written with no vector (zero_vectors: skip) from the document's current text: done. */
+  skipped: number
   /** Stale or missing inside the change window: what catch-up reads. */
   queued: number
   /** Stale or missing outside it: the application changed them without moving updated-at, or the backfill is incomplete. */
@@ -643,7 +646,8 @@ export class OpenSearchAdapter implements StoreAdapter {
   private async ensureRecordMapping(index: string): Promise<void> {
     if (this.recordMapped.has(index)) return
     const info = await this.indexInfo(index)
-    if (info && !info.properties[RECORD_FIELD]) {
+    // Indices made before the skipped marker existed get it added (adding a field to an object is allowed).
+    if (info && !(info.properties[RECORD_FIELD] as Json | undefined)?.properties?.skipped) {
       await this.http.request({ method: 'PUT', path: `/${enc(index)}/_mapping`, body: { properties: { [RECORD_FIELD]: RECORD_MAPPING } } })
     }
     this.recordMapped.add(index)
@@ -669,11 +673,12 @@ export class OpenSearchAdapter implements StoreAdapter {
     }
     await this.ensureRecordMapping(g.index)
     const cosine = (await this.spaceOf(c, g.index)) === 'cosinesimil'
-    const zero = rows.filter((r) => isZeroVector(r.vector))
+    const zero = rows.filter((r) => r.vector !== null && isZeroVector(r.vector))
     if (cosine && zero.length > 0) {
-      throw failure('E_ZERO_VECTOR', `${zero.length} document(s) of ${c.name} encode to a zero vector (${zero.slice(0, 5).map((r) => String(r.key)).join(', ')}), which the k-NN plugin refuses under space_type cosinesimil`, {
+      // Input, not a store failure: the data and the profile disagree, and retrying cannot help.
+      throw inputError('E_ZERO_VECTOR', `${zero.length} document(s) of ${c.name} encode to a zero vector (${zero.slice(0, 5).map((r) => String(r.key)).join(', ')}), which the k-NN plugin refuses under space_type cosinesimil`, {
         location: { object: `index ${g.index}` },
-        hint: 'empty or out-of-vocabulary text encodes to zeros: give those documents text, or use a normalized profile (innerproduct) or metric l2',
+        hint: 'empty or out-of-vocabulary text encodes to zeros: set `zero_vectors: skip` in the profile (those documents get no vector and count as skipped), give them text, or use a normalized profile (innerproduct) or metric l2; then `embedform plan`',
       })
     }
     const r = await this.http.request({
@@ -690,8 +695,9 @@ export class OpenSearchAdapter implements StoreAdapter {
       if (!found) continue
       const d = sourceDoc(c, String(row.key), found._source as Json)
       if (row.token !== undefined && d.hash !== row.token) continue
-      const record: VectorRecord = { text_hash: d.hash, ...(isZeroVector(row.vector) ? { zero_vector: true as const } : {}) }
-      const body = { ...sharedSource(c, d.source), [c.vector]: Array.from(row.vector), [RECORD_FIELD]: record }
+      // A skipped row keeps its record and no knn_vector field at all (the field is optional).
+      const record: VectorRecord = row.vector === null ? { text_hash: d.hash, skipped: true } : { text_hash: d.hash, ...(isZeroVector(row.vector) ? { zero_vector: true as const } : {}) }
+      const body = { ...sharedSource(c, d.source), ...(row.vector === null ? {} : { [c.vector]: Array.from(row.vector) }), [RECORD_FIELD]: record }
       // The version the vector was made for: a copy the index already holds in a newer version is kept.
       const version = row.version !== undefined && row.version >= 0 ? row.version : externalVersion(d)
       items.push({
@@ -725,7 +731,7 @@ export class OpenSearchAdapter implements StoreAdapter {
     await this.refreshOwn(g.index)
     const live = g.index === source
     const inWindow = this.inWindow(c, g)
-    const s: Survey = { rows: 0, fresh: 0, stale: 0, missing: 0, unverified: 0, queued: 0, untracked: 0, deleted: 0 }
+    const s: Survey = { rows: 0, fresh: 0, stale: 0, missing: 0, unverified: 0, skipped: 0, queued: 0, untracked: 0, deleted: 0 }
     let copied = 0
     for await (const docs of this.scanSource(c, source, 1000)) {
       const copies = await readCopies(this.http, c, g.index, docs.map((d) => d.id))
@@ -750,9 +756,9 @@ export class OpenSearchAdapter implements StoreAdapter {
   /** Reads the searchable state of the application's index as of its last refresh, and no more: it never refreshes it. */
   async freshness(c: Collection, generation: number): Promise<Freshness> {
     const { g, source } = await this.requireGeneration(c, generation)
-    if (!source) return { generation, rows: 0, fresh: 0, stale: 0, missing: 0, unverified: 0, queued: 0, exact: true }
+    if (!source) return { generation, rows: 0, fresh: 0, stale: 0, missing: 0, skipped: 0, unverified: 0, queued: 0, exact: true }
     const s = await this.survey(c, g, source)
-    return { generation, rows: s.rows, fresh: s.fresh, stale: s.stale, missing: s.missing, unverified: s.unverified, queued: s.queued, exact: true }
+    return { generation, rows: s.rows, fresh: s.fresh, stale: s.stale, missing: s.missing, skipped: s.skipped, unverified: s.unverified, queued: s.queued, exact: true }
   }
 
   /** Undoes the bulk-load settings (refresh -1, 0 replicas): the index must refresh like the live one before it is read or made live. */
@@ -792,6 +798,7 @@ export class OpenSearchAdapter implements StoreAdapter {
     const sample = knn?.type === 'knn_vector' ? await this.sampleNeighbours(c, g.index, space) : { checked: 0, selfFound: 0, recall: null }
     const problems: string[] = []
     const missing = s?.missing ?? 0
+    const skipped = s?.skipped ?? 0
     const stale = s?.stale ?? 0
     const untracked = s?.untracked ?? 0
     if (untracked > 0) {
@@ -807,6 +814,7 @@ export class OpenSearchAdapter implements StoreAdapter {
       total,
       populated,
       missing,
+      skipped,
       stale,
       untracked,
       zeroVectors,
@@ -879,7 +887,7 @@ export class OpenSearchAdapter implements StoreAdapter {
         if (st === 'stale' || st === 'missing') {
           out.embed.push(d)
           if (!copy) out.absent++
-          else if (!copy.hasVector) out.copiesWithoutVector++
+          else if (!copy.hasVector && !copy.skipped) out.copiesWithoutVector++
         } else if (copyOutdated(d, copy)) out.outdated.push(d)
       }
     }
@@ -932,9 +940,10 @@ export class OpenSearchAdapter implements StoreAdapter {
       }
       await this.refresh(g.index)
       const leftStale = opts.acceptStale ? await this.staleAfterDrain(c, g, drain.embed) : 0
-      const [inSource, inCopy, withVector] = [await this.count(source), await this.count(g.index), await this.count(g.index, { exists: { field: c.vector } })]
-      if (inSource !== inCopy || (!opts.acceptStale && withVector !== inCopy) || (!opts.acceptStale && (await this.staleAfterDrain(c, g, drain.embed)) > 0)) {
-        throw failure('E_CUTOVER_MISMATCH', `after the drain ${g.index} holds ${inCopy} documents (${withVector} with a vector), the write-blocked ${source} ${inSource}: the cutover was not made`, {
+      const [inSource, inCopy, withVector, skipped] = [await this.count(source), await this.count(g.index), await this.count(g.index, { exists: { field: c.vector } }), await this.countSkipped(g.index)]
+      // After the drain every skipped copy was recorded from its document's current text: done, like a vector.
+      if (inSource !== inCopy || (!opts.acceptStale && withVector + skipped !== inCopy) || (!opts.acceptStale && (await this.staleAfterDrain(c, g, drain.embed)) > 0)) {
+        throw failure('E_CUTOVER_MISMATCH', `after the drain ${g.index} holds ${inCopy} documents (${withVector} with a vector, ${skipped} skipped), the write-blocked ${source} ${inSource}: the cutover was not made`, {
           location: { object: `index ${g.index}` },
           hint: 'nothing readers see changed; run apply again (verify reports what differs)',
         })
@@ -967,13 +976,21 @@ export class OpenSearchAdapter implements StoreAdapter {
    * changed without updated-at, an incomplete backfill), the hold compares everything.
    */
   private async complete(c: Collection, g: state.GenerationRecord, source: string, d: Drain): Promise<boolean> {
-    const [inSource, inCopy, withVector] = [await this.count(source), await this.count(g.index), await this.count(g.index, { exists: { field: c.vector } })]
-    return inCopy + d.absent - d.deleted.length === inSource && inCopy - withVector <= d.copiesWithoutVector + d.deleted.length
+    const [inSource, inCopy, withVector, skipped] = [await this.count(source), await this.count(g.index), await this.count(g.index, { exists: { field: c.vector } }), await this.countSkipped(g.index)]
+    return inCopy + d.absent - d.deleted.length === inSource && inCopy - withVector - skipped <= d.copiesWithoutVector + d.deleted.length
+  }
+
+  /** Copies written with no vector (zero_vectors: skip). */
+  private countSkipped(index: string): Promise<number> {
+    return this.count(index, { term: { [`${RECORD_FIELD}.skipped`]: true } })
   }
 
   private async staleAfterDrain(c: Collection, g: state.GenerationRecord, docs: SourceDoc[]): Promise<number> {
     const copies = await readCopies(this.http, c, g.index, docs.map((d) => d.id))
-    return docs.filter((d) => rowState(d, copies.get(d.id)) !== 'fresh').length
+    return docs.filter((d) => {
+      const st = rowState(d, copies.get(d.id))
+      return st !== 'fresh' && st !== 'skipped'
+    }).length
   }
 
   /**

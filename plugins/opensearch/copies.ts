@@ -23,16 +23,19 @@ import { documentText, epochMillis } from './text.js'
 
 /** Object field embedform adds to every generation's mapping. */
 export const RECORD_FIELD = 'embedform'
-export const RECORD_MAPPING = { properties: { text_hash: { type: 'keyword' }, zero_vector: { type: 'boolean' } } }
+export const RECORD_MAPPING = { properties: { text_hash: { type: 'keyword' }, zero_vector: { type: 'boolean' }, skipped: { type: 'boolean' } } }
 
 export interface VectorRecord {
   text_hash: string
   zero_vector?: true
+  /** Written with no vector (zero_vectors: skip): the knn_vector field is left out of the document. */
+  skipped?: true
 }
 
 export const textHash = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22)
 
-export type RowState = 'fresh' | 'stale' | 'missing' | 'unverified'
+/** skipped: no vector by zero_vectors: skip, recorded from the document's current text (done). */
+export type RowState = 'fresh' | 'stale' | 'missing' | 'unverified' | 'skipped'
 
 /** One document of the index the application writes, as a change-queue candidate. */
 export interface SourceDoc {
@@ -48,6 +51,8 @@ export interface SourceDoc {
 export interface Copy {
   hash: string | null
   hasVector: boolean
+  /** Written with no vector (the record's skipped marker). */
+  skipped: boolean
   updatedAt: number | undefined
   seqNo: number
   primaryTerm: number
@@ -78,8 +83,9 @@ export async function readCopies(http: OsHttp, c: Collection, index: string, ids
     if (!d.found) continue
     const src = (d._source ?? {}) as Json
     const hash = typeof src[RECORD_FIELD]?.text_hash === 'string' ? (src[RECORD_FIELD].text_hash as string) : null
+    const skipped = hash !== null && src[RECORD_FIELD]?.skipped === true
     const id = String(d._id)
-    out.set(id, { hash, hasVector: hash !== null, updatedAt: c.updatedAt ? epochMillis(src[c.updatedAt]) : undefined, seqNo: Number(d._seq_no), primaryTerm: Number(d._primary_term) })
+    out.set(id, { hash, hasVector: hash !== null && !skipped, skipped, updatedAt: c.updatedAt ? epochMillis(src[c.updatedAt]) : undefined, seqNo: Number(d._seq_no), primaryTerm: Number(d._primary_term) })
     if (hash === null) unrecorded.push(id)
   }
   if (unrecorded.length > 0) {
@@ -93,6 +99,8 @@ export async function readCopies(http: OsHttp, c: Collection, index: string, ids
 }
 
 export function rowState(doc: SourceDoc, copy: Copy | undefined): RowState {
+  // A skipped copy whose text changed since needs a vector like any document without one.
+  if (copy?.skipped) return copy.hash === doc.hash ? 'skipped' : 'missing'
   if (!copy || !copy.hasVector) return 'missing'
   if (copy.hash === null) return 'unverified'
   return copy.hash === doc.hash ? 'fresh' : 'stale'
@@ -110,9 +118,4 @@ export function copyOutdated(doc: SourceDoc, copy: Copy | undefined): boolean {
 export function externalVersion(doc: SourceDoc): number | undefined {
   // external_gte refuses negative versions: documents dated before 1970 are written unversioned.
   return doc.updatedAt !== undefined && doc.updatedAt >= 0 ? doc.updatedAt : undefined
-}
-
-export function isZeroVector(v: Float32Array): boolean {
-  for (const x of v) if (x !== 0) return false
-  return true
 }

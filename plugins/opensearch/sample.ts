@@ -48,6 +48,7 @@ export async function sampleDocs(http: OsHttp, c: Collection, source: string, n:
   return docs.map((d) => {
     const record = rowState(d, copies.get(d.id))
     const vector = vectors.get(d.id) ?? null
+    if (record === 'skipped') return { key: d.id, text: d.text, vector: null, record }
     return { key: d.id, text: d.text, vector: record === 'missing' ? null : vector, record: vector ? record : 'missing' }
   })
 }

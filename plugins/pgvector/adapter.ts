@@ -36,6 +36,7 @@ import type {
   VerifyReport,
   WriteOptions,
 } from '../../src/store/adapter.js'
+import { zeroVectorPolicy } from '../../src/core/zero-vectors.js'
 import { columnFacts, indexFacts, tableFacts, type ColumnFacts, type IndexFacts, type TableFacts } from './catalog.js'
 import { changeRecord, changeRecordExists, forgetGeneration, installChangeRecord, queueHighWater } from './changes.js'
 import { sqlState, type Driver, type Queryable } from './driver.js'
@@ -442,13 +443,18 @@ export class PgvectorAdapter implements StoreAdapter {
     const seqParam = text.params.length + range.params.length + 1
     const keyParam = seqParam + 1
     const limitParam = keyParam + 1
-    const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, md5(${text.sql}) AS token FROM ${ref.qualified} t`
+    // Under zero_vectors: skip, a NULL whose recorded hash is its current text's is a skipped row,
+    // done. The hash is read beside each row, not filtered in SQL: as a condition the planner
+    // trades the key-order index scan for a scan of the whole hash table on every page.
+    const skip = zeroVectorPolicy(g.profileSnapshot) === 'skip'
+    const recorded = skip ? `, (SELECT h.h FROM ${changeRecord(ref).hashes} h WHERE h.g = ${Math.trunc(g.id)} AND h.k = t.${quoteIdent(ref.key)}::text) AS recorded` : ''
+    const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, md5(${text.sql}) AS token${recorded} FROM ${ref.qualified} t`
     const order = `ORDER BY t.${quoteIdent(ref.key)} LIMIT $${limitParam}`
     const queuedSince = `NOT EXISTS (SELECT 1 FROM ${changeRecord(ref).queue} q WHERE q.g = ${Math.trunc(g.id)} AND q.k = t.${quoteIdent(ref.key)}::text AND q.seq > $${seqParam}::bigint)`
     const nullCol = `t.${quoteIdent(g.physical)} IS NULL${range.sql} AND ${queuedSince}`
     let last: RowKey | null = null
     for (;;) {
-      const r: { rows: { k: RowKey; text: string; token: string }[] } = await this.guard(`pending (${opts.phase})`, ref, () =>
+      const r: { rows: { k: RowKey; text: string; token: string; recorded?: string | null }[] } = await this.guard(`pending (${opts.phase})`, ref, () =>
         last === null
           ? this.driver.query(`${select} WHERE ${nullCol} ORDER BY t.${quoteIdent(ref.key)} LIMIT $${keyParam}`, [
               ...text.params,
@@ -466,7 +472,8 @@ export class PgvectorAdapter implements StoreAdapter {
       )
       if (r.rows.length === 0) return
       last = r.rows[r.rows.length - 1]!.k
-      yield r.rows.map((row) => ({ key: row.k, text: row.text, token: row.token }))
+      const rows = r.rows.filter((row) => !skip || row.recorded !== row.token).map((row) => ({ key: row.k, text: row.text, token: row.token }))
+      if (rows.length > 0) yield rows
     }
   }
 
@@ -554,8 +561,8 @@ export class PgvectorAdapter implements StoreAdapter {
   }
 
   private checkDimensions(ref: TableRef, target: WriteTarget & { dimensions: number }, rows: VectorRow[]): void {
-    const bad = rows.find((r) => r.vector.length !== target.dimensions)
-    if (bad) {
+    const bad = rows.find((r) => r.vector !== null && r.vector.length !== target.dimensions)
+    if (bad?.vector) {
       throw failure('E_DIMENSIONS', `vector for key ${bad.key} has ${bad.vector.length} dimensions, generation ${target.generation} holds ${target.dimensions}`, {
         location: { object: objectName(ref, target.physical) },
       })
@@ -570,13 +577,14 @@ export class PgvectorAdapter implements StoreAdapter {
       const tracked = await this.tracked(ref)
       if (table.reltuples >= EXACT_COUNT_BELOW && tracked) {
         const { rows, populated } = await this.counts(ref, table, [g.physical])
-        return estimatedFreshness(this.driver, ref, g.id, g.physical, await this.keyType(ref), { rows, populated: populated.get(g.physical) ?? 0 })
+        const skip = zeroVectorPolicy(g.profileSnapshot) === 'skip'
+        return estimatedFreshness(this.driver, ref, g.id, g.physical, await this.keyType(ref), { rows, populated: populated.get(g.physical) ?? 0 }, skip)
       }
       if (!tracked) {
         // Adopted and never locked: no record yet, so every vector is unverified.
         const exact = await this.exactCounts(ref, [g.physical])
         const populated = exact.columns.get(g.physical) ?? 0
-        return { generation, rows: exact.total, fresh: 0, stale: 0, missing: exact.total - populated, unverified: populated, queued: 0, exact: true }
+        return { generation, rows: exact.total, fresh: 0, stale: 0, missing: exact.total - populated, skipped: 0, unverified: populated, queued: 0, exact: true }
       }
       const n = await exactCounts(this.driver, ref, g.id, g.physical, g.storage, g.dimensions)
       return {
@@ -584,7 +592,8 @@ export class PgvectorAdapter implements StoreAdapter {
         rows: n.rows,
         fresh: n.fresh,
         stale: n.stale,
-        missing: n.rows - n.populated,
+        missing: n.rows - n.populated - n.skipped,
+        skipped: n.skipped,
         unverified: n.unverified,
         queued: n.queued,
         exact: true,
@@ -700,12 +709,12 @@ export class PgvectorAdapter implements StoreAdapter {
       const tracked = await this.tracked(ref)
       const n = tracked
         ? await exactCounts(this.driver, ref, g.id, g.physical, g.storage, g.dimensions)
-        : { ...(await this.untrackedCounts(ref, g)), fresh: 0, stale: 0, unverified: 0, queued: 0 }
+        : { ...(await this.untrackedCounts(ref, g)), fresh: 0, stale: 0, unverified: 0, skipped: 0, queued: 0 }
       const wantsIndex = g.indexSettings !== null && g.indexSettings.pgvector.type !== 'none'
       const index = (await indexFacts(this.driver, table.oid)).find((i) => i.name === (g.indexName ?? indexName(ref, g.id)))
       const indexValid = wantsIndex ? (index?.valid ?? false) : null
       const sample = await this.selfFind(ref, g, indexValid === true)
-      const missing = n.rows - n.populated
+      const missing = n.rows - n.populated - n.skipped
       const problems: string[] = []
       if (n.untracked > 0) problems.push(`${n.untracked} of ${n.rows} rows in ${g.physical} are missing or stale and not queued for catch-up`)
       if (n.wrong > 0) problems.push(`${n.wrong} vectors in ${g.physical} do not have ${g.dimensions} dimensions`)
@@ -718,6 +727,7 @@ export class PgvectorAdapter implements StoreAdapter {
         total: n.rows,
         populated: n.populated,
         missing,
+        skipped: n.skipped,
         stale: n.stale,
         untracked: n.untracked,
         zeroVectors: n.zero,

@@ -11,13 +11,14 @@ const LITTLE_ENDIAN = endianness() === 'LE'
 export interface CopyRow {
   key: string
   token: string | null
-  vector: Float32Array
+  /** null: a skipped row (zero_vectors: skip), written as SQL NULL. */
+  vector: Float32Array | null
 }
 
 export function encodeCopyRows(rows: CopyRow[]): Buffer {
   let size = SIGNATURE.length + 8 + 2
   for (const r of rows) {
-    size += 2 + 4 + Buffer.byteLength(r.key) + 4 + (r.token === null ? 0 : Buffer.byteLength(r.token)) + 4 + 4 + 4 * r.vector.length
+    size += 2 + 4 + Buffer.byteLength(r.key) + 4 + (r.token === null ? 0 : Buffer.byteLength(r.token)) + 4 + (r.vector === null ? 0 : 4 + 4 * r.vector.length)
   }
   const buf = Buffer.allocUnsafe(size)
   let o = SIGNATURE.copy(buf, 0)
@@ -32,6 +33,10 @@ export function encodeCopyRows(rows: CopyRow[]): Buffer {
     } else {
       const tokenLength = buf.write(r.token, o + 4)
       o = buf.writeInt32BE(tokenLength, o) + tokenLength
+    }
+    if (r.vector === null) {
+      o = buf.writeInt32BE(-1, o)
+      continue
     }
     const dim = r.vector.length
     o = buf.writeInt32BE(4 + 4 * dim, o)

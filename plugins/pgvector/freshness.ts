@@ -76,6 +76,8 @@ interface Counts {
   fresh: number
   stale: number
   unverified: number
+  /** No vector, written so (zero_vectors: skip) from the row's current text, and not queued since. */
+  skipped: number
   untracked: number
   queued: number
   wrong: number
@@ -87,6 +89,11 @@ interface Counts {
 /**
  * Every row of the table against the generation's record, in one scan: what verify and exact
  * freshness report. Cost: one pass over the table with an md5 of each row's text.
+ *
+ * A NULL vector with a recorded hash of the current text is a skipped row: the application
+ * writing the column itself drops the hash (changes.ts), so only embedform's own null write
+ * leaves one. Queued, it is not counted skipped: a row deleted and inserted again with the same
+ * key and text still has the old hash, and catch-up has yet to look at it.
  */
 export async function exactCounts(q: Queryable, ref: TableRef, generation: number, physical: string, storage: 'vector' | 'halfvec', dimensions: number): Promise<Counts> {
   const rec = changeRecord(ref)
@@ -99,7 +106,8 @@ export async function exactCounts(q: Queryable, ref: TableRef, generation: numbe
             count(*) FILTER (WHERE ${col} IS NOT NULL AND h.h = md5(${text.sql}))::float8 AS fresh,
             count(*) FILTER (WHERE ${col} IS NOT NULL AND (h.h <> md5(${text.sql}) OR (h.h IS NULL AND c.k IS NOT NULL)))::float8 AS stale,
             count(*) FILTER (WHERE ${col} IS NOT NULL AND h.h IS NULL AND c.k IS NULL)::float8 AS unverified,
-            count(*) FILTER (WHERE c.k IS NULL AND (${col} IS NULL OR h.h <> md5(${text.sql})))::float8 AS untracked,
+            count(*) FILTER (WHERE ${col} IS NULL AND h.h = md5(${text.sql}) AND c.k IS NULL)::float8 AS skipped,
+            count(*) FILTER (WHERE c.k IS NULL AND (${col} IS NULL OR h.h <> md5(${text.sql})) AND NOT (${col} IS NULL AND h.h IS NOT DISTINCT FROM md5(${text.sql})))::float8 AS untracked,
             count(c.k)::float8 AS queued,
             count(*) FILTER (WHERE ${col} IS NOT NULL AND vector_dims(${col}) <> $2)::float8 AS wrong,
             count(*) FILTER (WHERE ${col} IS NOT NULL AND ${norm}(${col}) = 0)::float8 AS zero,
@@ -110,12 +118,14 @@ export async function exactCounts(q: Queryable, ref: TableRef, generation: numbe
     [generation, dimensions, ...text.params],
   )
   const row = r.rows[0]
-  return row ?? { rows: 0, populated: 0, fresh: 0, stale: 0, unverified: 0, untracked: 0, queued: 0, wrong: 0, zero: 0, oldest: null }
+  return row ?? { rows: 0, populated: 0, fresh: 0, stale: 0, unverified: 0, skipped: 0, untracked: 0, queued: 0, wrong: 0, zero: 0, oldest: null }
 }
 
 /**
  * For tables too big to scan on every `status`: rows and populated from statistics, the rest from
- * the queue and the hash table (both proportional to changes and writes, not to reads).
+ * the queue and the hash table (both proportional to changes and writes, not to reads). Under
+ * zero_vectors: skip, hash records beyond the rows holding a vector (and the queued rows without
+ * one) are the skipped rows: an estimate, as populated is.
  */
 export async function estimatedFreshness(
   q: Queryable,
@@ -124,23 +134,37 @@ export async function estimatedFreshness(
   physical: string,
   keyType: string,
   stats: { rows: number; populated: number },
+  skip: boolean,
 ): Promise<Freshness> {
   const rec = changeRecord(ref)
   const text = textExpression(ref, 't', 2)
-  const r = await q.query<{ queued: number; stale: number; missing: number; hashed: number; oldest: string | null }>(
+  const r = await q.query<{ queued: number; stale: number; missing: number; hashed: number; nullHashed: number; oldest: string | null }>(
     `SELECT (SELECT count(*) FROM ${rec.queue} WHERE g = $1)::float8 AS queued,
             (SELECT to_char(min(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM ${rec.queue} WHERE g = $1) AS oldest,
             (SELECT count(*) FROM ${rec.hashes} WHERE g = $1)::float8 AS hashed,
             count(*) FILTER (WHERE t.${quoteIdent(physical)} IS NOT NULL AND (h.h <> md5(${text.sql}) OR h.h IS NULL))::float8 AS stale,
-            count(*) FILTER (WHERE t.${quoteIdent(ref.key)} IS NOT NULL AND t.${quoteIdent(physical)} IS NULL)::float8 AS missing
+            count(*) FILTER (WHERE t.${quoteIdent(ref.key)} IS NOT NULL AND t.${quoteIdent(physical)} IS NULL)::float8 AS missing,
+            count(*) FILTER (WHERE t.${quoteIdent(ref.key)} IS NOT NULL AND t.${quoteIdent(physical)} IS NULL AND h.h IS NOT NULL)::float8 AS "nullHashed"
        FROM ${rec.queue} c
        LEFT JOIN ${ref.qualified} t ON t.${quoteIdent(ref.key)} = c.k::${keyType}
        LEFT JOIN ${rec.hashes} h ON h.g = c.g AND h.k = c.k
       WHERE c.g = $1`,
     [generation, ...text.params],
   )
-  const { queued = 0, stale = 0, hashed = 0, oldest = null } = r.rows[0] ?? {}
-  const missing = Math.max(0, stats.rows - stats.populated)
-  const unverified = Math.max(0, stats.populated - hashed)
-  return { generation, rows: stats.rows, fresh: Math.max(0, stats.populated - stale - unverified), stale, missing, unverified, queued, exact: false, oldestQueuedAt: oldest }
+  const { queued = 0, stale = 0, hashed = 0, nullHashed = 0, oldest = null } = r.rows[0] ?? {}
+  const skipped = skip ? Math.max(0, hashed - stats.populated - nullHashed) : 0
+  const missing = Math.max(0, stats.rows - stats.populated - skipped)
+  const unverified = Math.max(0, stats.populated - (skip ? hashed - skipped - nullHashed : hashed))
+  return {
+    generation,
+    rows: stats.rows,
+    fresh: Math.max(0, stats.populated - stale - unverified),
+    stale,
+    missing,
+    unverified,
+    queued,
+    exact: false,
+    oldestQueuedAt: oldest,
+    skipped,
+  }
 }

@@ -32,7 +32,8 @@ function parseVector(literal: string): Float32Array {
 }
 
 function recordOf(r: Row, tracked: boolean): NonNullable<SampledRow['record']> {
-  if (r.v === null || r.v === undefined) return 'missing'
+  // Same reading as the freshness counts: no vector, the current text's hash recorded, not queued.
+  if (r.v === null || r.v === undefined) return tracked && r.h !== null && r.h !== undefined && r.h === r.m && !r.queued ? 'skipped' : 'missing'
   if (!tracked) return 'unverified'
   // Same reading as the freshness counts: a hash that differs, or none while the row is queued, is stale.
   if (r.h === null || r.h === undefined) return r.queued ? 'stale' : 'unverified'

@@ -3,10 +3,11 @@
  * At most one write in flight and one page being encoded, so memory stays bounded by two pages.
  */
 import { failure, isEmbedformError } from '../core/errors.js'
-import type { Collection } from '../core/types.js'
+import type { Collection, ZeroVectorPolicy } from '../core/types.js'
 import type { Encoder } from '../encoder/types.js'
 import type { PendingOptions, PendingRow, StoreAdapter, VectorRow, WriteOptions } from '../store/adapter.js'
 import { throwIfAborted, withRetries } from './retry.js'
+import { vectorRow } from './vector-rows.js'
 
 export const WRITE_RETRIES = 3
 
@@ -15,6 +16,8 @@ export interface PumpArgs {
   collection: Collection
   generation: number
   encoder: Encoder
+  /** The generation's profile setting: what an all-zero vector is written as (vector-rows.ts). */
+  zeroVectors: ZeroVectorPolicy
   phase: PendingOptions['phase']
   /** backfill of one leased key range (workers). */
   range?: PendingOptions['range']
@@ -87,14 +90,7 @@ export async function pump(args: PumpArgs): Promise<PumpResult> {
       await args.throttle?.beforeBatch(items.length, args.signal)
       throwIfAborted(args.signal)
       found += items.length
-      inflight = write(
-        items.map((row, i) => ({
-          key: row.key,
-          vector: vectors[i] as Float32Array,
-          ...(row.version === undefined ? {} : { version: row.version }),
-          ...(row.token === undefined ? {} : { token: row.token }),
-        })),
-      )
+      inflight = write(items.map((row, i) => vectorRow(row, vectors[i] as Float32Array, args.zeroVectors)))
     }
   } finally {
     // Never leave a write running behind an error: the journal must describe what the store holds.

@@ -88,6 +88,7 @@ async function encodePass(sc: StepContext, step: PlanStep, phase: 'backfill' | '
     collection: sc.collection,
     generation: step.generation,
     encoder,
+    zeroVectors: sc.plan.profile.zeroVectors,
     phase,
     batchSize: sc.opts.batchSize ?? 1000,
     retryBaseMs: sc.opts.retryBaseMs ?? 500,
@@ -115,6 +116,7 @@ async function sharedBackfill(sc: StepContext, step: PlanStep, w: NonNullable<St
     collection: sc.collection,
     generation: step.generation,
     encoder: encoderOf(sc),
+    zeroVectors: sc.plan.profile.zeroVectors,
     holder: w.holder,
     ttlMs: w.ttlMs,
     batchSize: sc.opts.batchSize ?? 1000,
@@ -162,10 +164,14 @@ async function verify(sc: StepContext, step: PlanStep): Promise<void> {
   sc.emit({
     type: 'log',
     level: 'info',
-    message: `verify g${step.generation}: ${report.populated}/${report.total} rows, ${report.missing} missing and ${report.stale} stale (queued for the cutover), ${report.zeroVectors} zero vectors, index ${report.indexValid === null ? 'none' : report.indexValid ? 'valid' : 'INVALID'}${recall}`,
+    message: `verify g${step.generation}: ${report.populated}/${report.total} rows, ${report.missing} missing and ${report.stale} stale (queued for the cutover), ${report.skipped > 0 ? `${report.skipped} skipped (zero_vectors: skip), ` : ''}${report.zeroVectors} zero vectors, index ${report.indexValid === null ? 'none' : report.indexValid ? 'valid' : 'INVALID'}${recall}`,
   })
   if (report.zeroVectors > 0) {
-    sc.emit({ type: 'log', level: 'warn', message: `${report.zeroVectors} rows of g${step.generation} have all-zero vectors (empty or out-of-vocabulary text): no query finds them under cosine` })
+    sc.emit({
+      type: 'log',
+      level: 'warn',
+      message: `${report.zeroVectors} rows of g${step.generation} have all-zero vectors (empty or out-of-vocabulary text): no query finds them under cosine; \`zero_vectors: skip\` in profile ${sc.plan.profile.name} stores no vector for them instead`,
+    })
   }
   if (report.ok) return
   const onlyUntracked = report.untracked > 0 && report.wrongDimensions === 0 && report.indexValid !== false && report.sample.selfFound === report.sample.checked
@@ -222,6 +228,7 @@ async function cutover(sc: StepContext, step: PlanStep): Promise<void> {
     collection: sc.collection,
     generation: step.generation,
     encoder: encoderOf(sc),
+    zeroVectors: sc.plan.profile.zeroVectors,
     maxHoldMs: sc.opts.maxHoldMs ?? DEFAULT_MAX_HOLD_MS,
     acceptStale: false,
     catchUp: async (enough) => {

@@ -4,9 +4,10 @@
  * and switch atomically. `behind` (writes arrived faster than that) means another round.
  */
 import { failure } from '../core/errors.js'
-import type { Collection } from '../core/types.js'
+import type { Collection, ZeroVectorPolicy } from '../core/types.js'
 import type { Encoder } from '../encoder/types.js'
 import type { CutoverResult, PendingRow, StoreAdapter, VectorRow } from '../store/adapter.js'
+import { vectorRow } from './vector-rows.js'
 
 /** Cutover attempts; each that finds more pending rows than it may embed while holding writes catches up again first. */
 export const CUTOVER_ATTEMPTS = 20
@@ -15,13 +16,13 @@ export const DEFAULT_MAX_HOLD_MS = 1000
 /** Rows per second assumed for the first hold, before any pass was measured. */
 const UNMEASURED_RATE = 200
 
-export function embedder(encoder: Encoder): (rows: PendingRow[]) => Promise<VectorRow[]> {
+export function embedder(encoder: Encoder, zeroVectors: ZeroVectorPolicy): (rows: PendingRow[]) => Promise<VectorRow[]> {
   return async (rows) => {
     const vectors = await encoder.encode(
       rows.map((r) => r.text),
       'document',
     )
-    return rows.map((r, i) => ({ key: r.key, vector: vectors[i] as Float32Array, ...(r.token === undefined ? {} : { token: r.token }) }))
+    return rows.map((r, i) => vectorRow(r, vectors[i] as Float32Array, zeroVectors))
   }
 }
 
@@ -31,6 +32,8 @@ export interface SwitchArgs {
   generation: number
   /** Undefined when the target's model cannot be loaded: only `acceptStale` can switch then. */
   encoder: Encoder | undefined
+  /** The target generation's profile setting (vector-rows.ts). */
+  zeroVectors: ZeroVectorPolicy
   maxHoldMs: number
   acceptStale: boolean
   /** Catch-up passes until at most `enough` rows were found; returns rows per second measured, if any. */
@@ -42,7 +45,7 @@ export interface SwitchArgs {
 const STALLED_ATTEMPTS = 3
 
 export async function switchGeneration(a: SwitchArgs): Promise<Extract<CutoverResult, { status: 'done' }>> {
-  const embed = a.encoder ? embedder(a.encoder) : undefined
+  const embed = a.encoder ? embedder(a.encoder, a.zeroVectors) : undefined
   let rate: number | undefined
   let fewest = Number.POSITIVE_INFINITY
   let stalled = 0

@@ -118,8 +118,11 @@ export interface GenerationStatusEntry {
   dimensions: number
   total: number
   populated: number
+  /** Rows with no vector that are not skipped. */
   missing: number
-  /** Per-row freshness read from the store's record: fresh / stale / missing / unverified / queued. */
+  /** Rows stored with no vector by the profile's zero_vectors: skip (done, not missing); 0 where the store does not tell. */
+  skipped: number
+  /** Per-row freshness read from the store's record: fresh / stale / missing / skipped / unverified / queued. */
   freshness: Freshness
   index: { name: string; method: string; valid: boolean } | null
   createdAt: string

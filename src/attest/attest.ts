@@ -17,7 +17,8 @@ import type { GenerationState, RowKey, SampledRow, StoreAdapter } from '../store
 export const FRESH_COSINE = 0.999
 export const DEFAULT_ATTEST_SAMPLE = 200
 
-export type Verdict = 'fresh' | 'stale' | 'foreign' | 'missing'
+/** skipped: no vector by the profile's zero_vectors: skip, recorded from the row's current text (not drift). */
+export type Verdict = 'fresh' | 'stale' | 'foreign' | 'missing' | 'skipped'
 
 export interface AttestReport {
   collection: string
@@ -28,15 +29,17 @@ export interface AttestReport {
   stale: number
   foreign: number
   missing: number
+  skipped: number
   /** Lowest cosine among the rows compared (fresh or foreign); null when none was. */
   minCosine: number | null
-  /** Anything but fresh in the sample. */
+  /** Anything but fresh or skipped in the sample. */
   drift: boolean
   /** Up to 10 rows that are not fresh, for a human to look at. */
-  examples: { key: RowKey; verdict: Exclude<Verdict, 'fresh'>; cosine: number | null }[]
+  examples: { key: RowKey; verdict: Exclude<Verdict, 'fresh' | 'skipped'>; cosine: number | null }[]
 }
 
 export function classifyRow(row: SampledRow, reencoded: Float32Array | undefined): { verdict: Verdict; cosine: number | null } {
+  if (row.record === 'skipped') return { verdict: 'skipped', cosine: null }
   if (!row.vector || row.record === 'missing') return { verdict: 'missing', cosine: null }
   if (row.record === 'stale') return { verdict: 'stale', cosine: null }
   const cos = reencoded ? cosine(row.vector, reencoded) : 0
@@ -53,7 +56,7 @@ export async function attestGeneration(args: {
 }): Promise<AttestReport> {
   const { ctx, collection: c, generation: g, profile } = args
   const sample = await requireSampling(args.adapter, c)(c, args.rows, g.id)
-  const compare = sample.filter((r) => r.vector && r.record !== 'stale' && r.record !== 'missing')
+  const compare = sample.filter((r) => r.vector && r.record !== 'stale' && r.record !== 'missing' && r.record !== 'skipped')
   const encoder = await ctx.openEncoder(profile, ctx.encoderOptions)
   const reencoded = new Map<SampledRow, Float32Array>()
   try {
@@ -68,16 +71,16 @@ export async function attestGeneration(args: {
   } finally {
     await encoder.close()
   }
-  const counts: Record<Verdict, number> = { fresh: 0, stale: 0, foreign: 0, missing: 0 }
+  const counts: Record<Verdict, number> = { fresh: 0, stale: 0, foreign: 0, missing: 0, skipped: 0 }
   const examples: AttestReport['examples'] = []
   let minCosine: number | null = null
   for (const row of sample) {
     const { verdict, cosine: cos } = classifyRow(row, reencoded.get(row))
     counts[verdict]++
     if (cos !== null) minCosine = minCosine === null ? cos : Math.min(minCosine, cos)
-    if (verdict !== 'fresh' && examples.length < 10) examples.push({ key: row.key, verdict, cosine: cos })
+    if (verdict !== 'fresh' && verdict !== 'skipped' && examples.length < 10) examples.push({ key: row.key, verdict, cosine: cos })
   }
-  return { collection: c.name, generation: g.id, profile: profile.name, sampled: sample.length, ...counts, minCosine, drift: counts.fresh < sample.length, examples }
+  return { collection: c.name, generation: g.id, profile: profile.name, sampled: sample.length, ...counts, minCosine, drift: counts.fresh + counts.skipped < sample.length, examples }
 }
 
 /** Attests the live generation of `c` with the profile that made it (its snapshot, or adopted_profile). */
@@ -116,7 +119,7 @@ export async function checkAdoption(ctx: EngineContext, c: Collection, rows = DE
 }
 
 export function renderAttest(r: AttestReport): string {
-  const head = `attestation of ${r.collection} live g${r.generation} with profile ${r.profile} over ${r.sampled} random rows: ${r.fresh} fresh, ${r.stale} stale, ${r.missing} missing, ${r.foreign} foreign`
+  const head = `attestation of ${r.collection} live g${r.generation} with profile ${r.profile} over ${r.sampled} random rows: ${r.fresh} fresh, ${r.stale} stale, ${r.missing} missing, ${r.foreign} foreign${r.skipped > 0 ? `, ${r.skipped} skipped (zero_vectors: skip)` : ''}`
   const verdict = r.drift
     ? r.foreign > 0
       ? `  DRIFT: ${r.foreign} vectors do not match what ${r.profile} makes from their text (lowest cosine ${r.minCosine?.toFixed(4)}): a vector from another model or setting`

@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { inputError, type EmbedformError } from '../core/errors.js'
-import type { Device, IndexSettings, ModelSource, Pooling, Profile } from '../core/types.js'
+import type { Device, IndexSettings, ModelSource, Pooling, Profile, ZeroVectorPolicy } from '../core/types.js'
 import { BUILTIN_MODELS } from '../models/index.js'
 import type { ProfileView } from '../store/plugin.js'
 import { findStorePlugin, indexSections } from '../store/registry.js'
@@ -142,6 +142,7 @@ function applyDefaults(leaves: Leaves, kinds: string[]): void {
   const dims = leaves.get('dimensions')!.value as number
   set('pooling', 'mean')
   set('normalize', true)
+  set('zero_vectors', 'keep')
   set('max_tokens', 512)
   set('prefixes.query', '')
   set('prefixes.document', '')
@@ -226,6 +227,7 @@ function toProfile(file: ProfileFile, leaves: Leaves): Profile {
     dimensions: r.dimensions,
     pooling: r.pooling as Pooling,
     normalize: r.normalize,
+    zeroVectors: r.zero_vectors as ZeroVectorPolicy,
     maxTokens: r.max_tokens,
     prefixes: { query: r.prefixes.query, document: r.prefixes.document },
     device: r.device as Device,

@@ -14,6 +14,9 @@ export function fingerprintInputs(p: Profile): Record<string, unknown> {
     quantize: p.model.quantize,
     pooling: p.pooling,
     normalize: p.normalize,
+    // Absent for keep, so fingerprints made before the setting existed stay what they were; skip
+    // changes what a generation holds (no vector instead of zeros), so it makes a new generation.
+    zeroVectors: p.zeroVectors === 'skip' ? 'skip' : undefined,
     prefixes: { query: p.prefixes.query, document: p.prefixes.document },
     maxTokens: p.maxTokens,
     dimensions: p.dimensions,

@@ -10,6 +10,13 @@ export type Pooling = 'cls' | 'mean' | 'last-token'
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}` | 'webgpu'
 export type Metric = 'cosine' | 'l2' | 'ip'
 export type VectorStorage = 'vector' | 'halfvec'
+/**
+ * What a generation stores for a row whose text encodes to all zeros (empty or out-of-vocabulary
+ * text: no direction, so no cosine query finds it, and OpenSearch's cosinesimil refuses it).
+ * keep: the zero vector is stored. skip: no vector is stored, but the text hash is recorded, so
+ * the row counts as done (skipped) until its text changes.
+ */
+export type ZeroVectorPolicy = 'keep' | 'skip'
 
 /**
  * Where model files come from.
@@ -72,6 +79,8 @@ export interface Profile {
   dimensions: number
   pooling: Pooling
   normalize: boolean
+  /** Profile key `zero_vectors`; default keep. Part of the fingerprint only when skip. */
+  zeroVectors: ZeroVectorPolicy
   maxTokens: number
   prefixes: { query: string; document: string }
   device: Device

@@ -11,6 +11,7 @@ import type { RollbackResult } from '../apply/types.js'
 import { pump } from '../apply/pump.js'
 import { MAX_CATCHUP_PASSES } from '../apply/steps.js'
 import { DEFAULT_MAX_HOLD_MS, switchGeneration } from '../apply/switch.js'
+import { zeroVectorPolicy } from '../core/zero-vectors.js'
 
 function pickTarget(name: string, state: LiveState, to: number | undefined): GenerationState {
   const retained = state.generations.filter((g) => g.status === 'retained').sort((a, b) => b.id - a.id)
@@ -107,6 +108,7 @@ export async function rollback(ctx: EngineContext, collectionName: string, opts:
           collection: c,
           generation: target.id,
           encoder: encoder!,
+          zeroVectors: zeroVectorPolicy(target.profileSnapshot),
           phase,
           batchSize: opts.batchSize ?? 1000,
           retryBaseMs: 500,
@@ -135,6 +137,7 @@ export async function rollback(ctx: EngineContext, collectionName: string, opts:
         collection: c,
         generation: target.id,
         encoder,
+        zeroVectors: zeroVectorPolicy(target.profileSnapshot),
         maxHoldMs: opts.maxHoldMs ?? DEFAULT_MAX_HOLD_MS,
         acceptStale: opts.acceptStale === true,
         catchUp: async (enough) => {

@@ -2,6 +2,15 @@
  * The store adapter contract: the plugin surface. The engine (plan/, apply/) orchestrates;
  * adapters provide primitive, idempotent operations and never decide what happens next.
  * A new store is a new adapter, never a change to the engine.
+ *
+ * Skipped rows (profile `zero_vectors: skip`): a row whose text encodes to all zeros reaches
+ * write() with `vector: null`. The store keeps no vector for it (pgvector: NULL; OpenSearch: the
+ * knn_vector field omitted) but records the text hash as for any write, so the row is done:
+ * counted as `skipped` (never `missing`, never `populated`), never returned by pending() in
+ * either phase while its text is unchanged, never sampled by verify's self-find, and no reason
+ * for a cutover to wait. An edit of its text makes it pending like any edit (through the store's
+ * change capture), and it is encoded again: to a vector if the new text has a direction. Only a
+ * generation whose profile says skip is ever written a null; `keep` (the default) stores zeros.
  */
 import type { EmbedformError } from '../core/errors.js'
 import type { Collection, IndexSettings, Profile, StoreConfig, StoreKind, VectorStorage } from '../core/types.js'
@@ -135,7 +144,11 @@ export interface PendingRow {
 
 export interface VectorRow {
   key: RowKey
-  vector: Float32Array
+  /**
+   * null: the row's text encodes to no direction (all zeros) and the generation's profile says
+   * `zero_vectors: skip`: store no vector, record the text hash (a skipped row, see above).
+   */
+  vector: Float32Array | null
   version?: number
   /** The PendingRow's token, passed back unchanged. */
   token?: string
@@ -144,7 +157,7 @@ export interface VectorRow {
 export interface PendingOptions {
   batchSize: number
   /**
-   * backfill: every row without a vector in the generation, keyset order. Rows inserted or
+   * backfill: every row without a vector in the generation (skipped rows excepted), keyset order. Rows inserted or
    * edited while the pass runs may be left to catch-up (a store with a change record does), so
    * a pass ends however fast the application inserts.
    * catchup: the generation's change queue: rows inserted, edited or deleted since their vector
@@ -199,7 +212,7 @@ export interface WriteOptions {
  * Per-row freshness of one generation, read from the store's own record: every vector embedform
  * writes is recorded with a hash of the text it was made from, and every insert, text edit and
  * delete the application makes queues the row for every generation the collection has
- * (building, live and retained alike). fresh + stale + missing + unverified = rows.
+ * (building, live and retained alike). fresh + stale + missing + unverified + skipped = rows.
  */
 export interface Freshness {
   generation: number
@@ -208,8 +221,14 @@ export interface Freshness {
   fresh: number
   /** Vector present but made from text that changed since, or written by someone else after a change. */
   stale: number
-  /** No vector. */
+  /** No vector, and not a skipped row. */
   missing: number
+  /**
+   * Rows written with no vector (zero_vectors: skip) whose recorded hash matches their current
+   * text: done, not missing. Absent where the store does not count them (a plugin written before
+   * the setting existed): status shows '-' and takes them for missing.
+   */
+  skipped?: number
   /** Vector present that embedform has no record of (an adopted generation's vectors): neither known fresh nor known stale. */
   unverified: number
   /** Rows waiting in the change queue (what a catch-up or sync pass reads). */
@@ -293,8 +312,12 @@ export type CutoverResult =
 export interface VerifyReport {
   generation: number
   total: number
+  /** Rows holding a vector (skipped rows hold none). */
   populated: number
+  /** Rows with no vector that are not skipped. */
   missing: number
+  /** Rows written with no vector (zero_vectors: skip) whose recorded hash matches their current text: done. */
+  skipped: number
   /** Vectors whose recorded text hash differs from the row's current text. */
   stale: number
   /** Stale or missing rows not in the change queue: the freshness record itself is wrong. */
@@ -305,7 +328,8 @@ export interface VerifyReport {
   indexValid: boolean | null
   /**
    * Rows sampled whose own vector finds itself (or an identical vector) by exact search, without
-   * the approximate index: deterministic, so chance cannot fail it.
+   * the approximate index: deterministic, so chance cannot fail it. Skipped rows (no vector) are
+   * never sampled.
    */
   sample: { checked: number; selfFound: number }
   /** Recall@10 of the generation's index against exact search on the sample; null without an index. Reported, never a failure by itself. */
@@ -322,9 +346,10 @@ export interface SampledRow {
   vector?: Float32Array | null
   /**
    * With a generation asked for: what the freshness record says of that vector (fresh: made from
-   * the row's current text; stale: text changed since; unverified: no record, e.g. adopted).
+   * the row's current text; stale: text changed since; unverified: no record, e.g. adopted;
+   * skipped: no vector by the profile's zero_vectors: skip, recorded from the current text).
    */
-  record?: 'fresh' | 'stale' | 'missing' | 'unverified'
+  record?: 'fresh' | 'stale' | 'missing' | 'unverified' | 'skipped'
 }
 
 export interface SearchQuery {
@@ -420,7 +445,8 @@ export interface StoreAdapter {
   /**
    * Bulk, idempotent write of vectors, each recorded with the text it was made from (the row's
    * token). A row whose text changed since pending() read it is skipped and stays queued; a written
-   * row leaves the change queue only if it was not changed again meanwhile.
+   * row leaves the change queue only if it was not changed again meanwhile. A row with a null
+   * vector is recorded the same way with no vector stored (a skipped row, see the top of this file).
    */
   write(c: Collection, generation: number, rows: VectorRow[], opts?: WriteOptions): Promise<void>
   /** Per-row freshness of a generation. Read-only. */

@@ -4,7 +4,7 @@
  * current one), and written with the store's token guard.
  */
 import type { ProgressEvent } from '../core/events.js'
-import type { Collection } from '../core/types.js'
+import type { Collection, ZeroVectorPolicy } from '../core/types.js'
 import type { Encoder } from '../encoder/types.js'
 import { pump, type PumpArgs } from '../apply/pump.js'
 import { collectionThrottle, describeReason, type ThrottleOptions } from '../apply/throttle.js'
@@ -16,6 +16,8 @@ export interface GenerationPassArgs {
   collection: Collection
   generation: number
   encoder: Encoder
+  /** The generation's own profile setting (its snapshot), not the configuration's. */
+  zeroVectors: ZeroVectorPolicy
   failures: FailedRows
   batchSize: number
   signal?: AbortSignal
@@ -46,6 +48,7 @@ export async function syncPass(args: GenerationPassArgs, phase: PendingOptions['
     collection: args.collection,
     generation: args.generation,
     encoder: args.failures.isolating(args.encoder, args.generation),
+    zeroVectors: args.zeroVectors,
     phase,
     ...(args.slices ? { slices: args.slices } : {}),
     ...(args.throttle ? { throttle: args.throttle } : {}),

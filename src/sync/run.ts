@@ -15,6 +15,7 @@ import { GenerationEncoders } from './encoders.js'
 import { FailedRows } from './failures.js'
 import { syncPass, syncThrottle } from './generation.js'
 import type { GenerationSync, SyncOptions, SyncResult } from './types.js'
+import { zeroVectorPolicy } from '../core/zero-vectors.js'
 
 export const DEFAULT_ROW_ATTEMPTS = 3
 export const DEFAULT_RETRY_BASE_MS = 1000
@@ -94,6 +95,7 @@ async function syncGeneration(adapter: StoreAdapter, c: Collection, g: Generatio
     collection: c,
     generation: g.id,
     encoder: run.encoder,
+    zeroVectors: zeroVectorPolicy(g.profileSnapshot),
     failures,
     batchSize: opts.batchSize ?? 1000,
     emit,

@@ -22,6 +22,7 @@ import { syncPass, syncThrottle } from './generation.js'
 import { collectionOf, DEFAULT_MAX_RETRY_MS, DEFAULT_RETRY_BASE_MS, syncTargets } from './run.js'
 import type { WatchOptions, WatchPass } from './types.js'
 import { Wakeup } from './wakeup.js'
+import { zeroVectorPolicy } from '../core/zero-vectors.js'
 
 export const DEFAULT_SWEEP_MS = 60_000
 export const DEFAULT_POLL_MS = 1_000
@@ -157,6 +158,7 @@ export async function watch(ctx: EngineContext, collectionName: string, opts: Wa
         collection: col,
         generation: g.id,
         encoder,
+        zeroVectors: zeroVectorPolicy(g.profileSnapshot),
         failures,
         batchSize: opts.batchSize ?? 1000,
         emit: ctx.onEvent ?? (() => undefined),

@@ -512,6 +512,31 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       expect(report.indexRecall).toBeGreaterThan(0.5)
     })
 
+    it('a row written with no vector (zero_vectors: skip) is skipped, not pending, until its text changes', async () => {
+      await h.seed(rows(6))
+      await a.createGeneration(c, testSpec(1, DIMS, h.index?.settings ?? baseIndex, 'skip'))
+      const [page] = await collect(a.pending(c, 1, { batchSize: 10, phase: 'backfill' }))
+      await a.write(c, 1, page!.map((r) => ({ key: r.key, token: r.token, vector: k(r.key) === '4' ? null : vectorFor(1, r.text) })))
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 6, fresh: 5, stale: 0, missing: 0, skipped: 1 })
+      expect((await a.inspect(c)).generations[0]!.populated).toBe(5)
+      expect(await collect(a.pending(c, 1, { batchSize: 10, phase: 'backfill' }))).toEqual([])
+      expect(await catchup(1)).toEqual([])
+      await a.buildIndex(c, 1)
+      const report = await a.verify(c, 1)
+      expect(report).toMatchObject({ total: 6, populated: 5, missing: 0, skipped: 1, stale: 0, untracked: 0, ok: true })
+      expect(report.sample.selfFound).toBe(report.sample.checked)
+      // Nothing is pending, so a cutover that may embed nothing switches.
+      expect(await a.cutover(c, 1, { maxHeldRows: 0 })).toMatchObject({ status: 'done', leftStale: 0 })
+      await h.updateText(4, 'row four has words now')
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 6, fresh: 5, missing: 1, skipped: 0 })
+      const edited = await catchup(1)
+      expect(edited.map((r) => [k(r.key), r.text])).toEqual([['4', 'row four has words now']])
+      await a.write(c, 1, edited.map((r) => ({ key: r.key, token: r.token, vector: vectorFor(1, r.text) })), { live: true })
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 6, fresh: 6, missing: 0, skipped: 0, queued: 0 })
+      expect((await a.inspect(c)).generations[0]!.populated).toBe(6)
+      expect(k((await a.search(c, 1, { vector: vectorFor(1, 'row four has words now'), k: 1 }))[0]!.key)).toBe('4')
+    })
+
     it('freshness and inspect are read-only', async () => {
       await h.seed(rows(8))
       await a.createGeneration(c, spec(1))

@@ -1,11 +1,11 @@
-import type { IndexSettings } from '../core/types.js'
+import type { IndexSettings, ZeroVectorPolicy } from '../core/types.js'
 import type { GenerationSpec } from '../store/adapter.js'
 
 /** Index settings with no store section: the harness adds its store's own. */
 export const baseIndex: IndexSettings = { metric: 'cosine', storage: 'vector' } as IndexSettings
 
 /** A generation spec with a minimal profile snapshot, for adapter tests without an encoder. */
-export function testSpec(id: number, dimensions: number, index: IndexSettings = baseIndex): GenerationSpec {
+export function testSpec(id: number, dimensions: number, index: IndexSettings = baseIndex, zeroVectors: ZeroVectorPolicy = 'keep'): GenerationSpec {
   const name = `test-g${id}`
   return {
     id,
@@ -22,6 +22,7 @@ export function testSpec(id: number, dimensions: number, index: IndexSettings = 
       dimensions,
       pooling: 'mean',
       normalize: true,
+      zeroVectors,
       maxTokens: 64,
       prefixes: { query: '', document: '' },
       device: 'cpu',

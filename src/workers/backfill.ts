@@ -7,7 +7,7 @@
  * rows still without a vector, so a killed worker's unit resumes after the last batch it wrote.
  */
 import { failure } from '../core/errors.js'
-import type { Collection } from '../core/types.js'
+import type { Collection, ZeroVectorPolicy } from '../core/types.js'
 import type { Encoder } from '../encoder/types.js'
 import { pump } from '../apply/pump.js'
 import { sleep, throwIfAborted } from '../apply/retry.js'
@@ -23,6 +23,8 @@ export interface LeasedBackfillArgs {
   collection: Collection
   generation: number
   encoder: Encoder
+  /** The generation's profile setting (vector-rows.ts). */
+  zeroVectors: ZeroVectorPolicy
   holder: string
   ttlMs: number
   batchSize: number
@@ -79,6 +81,7 @@ export async function leasedBackfill(args: LeasedBackfillArgs): Promise<LeasedBa
         collection: c,
         generation,
         encoder: args.encoder,
+        zeroVectors: args.zeroVectors,
         phase: 'backfill',
         range,
         batchSize: args.batchSize,

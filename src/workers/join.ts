@@ -9,6 +9,7 @@ import type { EngineContext } from '../plan/types.js'
 import type { KeyRange } from '../store/adapter.js'
 import { sleep, throwIfAborted } from '../apply/retry.js'
 import { leasedBackfill, supportsLeases } from './backfill.js'
+import { zeroVectorPolicy } from '../core/zero-vectors.js'
 
 export interface JoinOptions {
   holder: string
@@ -55,6 +56,7 @@ export async function joinBackfill(ctx: EngineContext, collectionName: string, o
           collection: c,
           generation: g.id,
           encoder,
+          zeroVectors: zeroVectorPolicy(g.profileSnapshot),
           holder: opts.holder,
           ttlMs: opts.ttlMs,
           batchSize: opts.batchSize ?? 1000,

@@ -41,6 +41,8 @@ export interface FakeEncoderOptions {
   dimensions?: number
   /** Runs between pages, e.g. to mutate the store while a backfill is in progress. */
   onBatch?: (batchIndex: number) => void | Promise<void>
+  /** Texts the model has no word for: encoded to all zeros, as a real model does empty text. */
+  zeroFor?: (text: string) => boolean
 }
 
 export function fakeEncoder(profile: Profile, opts: FakeEncoderOptions = {}, stats?: FakeEncoderStats): Encoder {
@@ -50,7 +52,7 @@ export function fakeEncoder(profile: Profile, opts: FakeEncoderOptions = {}, sta
     await opts.onBatch?.(batches++)
     if (stats) stats.encodedTexts += texts.length
     const prefix = kind === 'query' ? profile.prefixes.query : profile.prefixes.document
-    return texts.map((t) => fakeVector(prefix + t, dims))
+    return texts.map((t) => (opts.zeroFor?.(t) ? new Float32Array(dims) : fakeVector(prefix + t, dims)))
   }
   return {
     dimensions: dims,

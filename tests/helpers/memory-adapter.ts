@@ -50,8 +50,11 @@ interface MemGeneration {
   profileSnapshot: Profile | null
   createdAt: string
   index: IndexState | null
-  /** Each vector with the hash of the text it was made from (null: adopted, origin unknown). */
-  vectors: Map<RowKey, { vector: Float32Array; token: string | null }>
+  /**
+   * Each vector with the hash of the text it was made from (null: adopted, origin unknown). A null
+   * vector is a skipped row (zero_vectors: skip): recorded, with no vector.
+   */
+  vectors: Map<RowKey, { vector: Float32Array | null; token: string | null }>
   /** Keys the application inserted, edited or deleted since their vector was written. */
   queue: Set<RowKey>
 }
@@ -160,13 +163,14 @@ export class MemoryAdapter implements StoreAdapter {
     if (!mc) return 'none'
     const gens = [...mc.generations.values()].map((g) => ({
       ...g,
-      vectors: [...g.vectors].map(([k, v]) => [k, Array.from(v.vector), v.token]),
+      vectors: [...g.vectors].map(([k, v]) => [k, v.vector ? Array.from(v.vector) : null, v.token]),
       queue: [...g.queue],
     }))
     return stableJson({ rows: [...mc.rows], live: mc.live, lock: mc.lock, journal: mc.journal, gens })
   }
 
-  vectorOf(collection: string, g: number, key: RowKey): Float32Array | undefined {
+  /** undefined: nothing written; null: written as skipped. */
+  vectorOf(collection: string, g: number, key: RowKey): Float32Array | null | undefined {
     return this.mc(tableOf(collection)).generations.get(g)?.vectors.get(key)?.vector
   }
 
@@ -204,7 +208,7 @@ export class MemoryAdapter implements StoreAdapter {
 
   private stateOf(c: Collection, mc: MemCollection, g: MemGeneration): GenerationState {
     let populated = 0
-    for (const k of mc.rows.keys()) if (g.vectors.has(k)) populated++
+    for (const k of mc.rows.keys()) if (g.vectors.get(k)?.vector) populated++
     return {
       id: g.id,
       status: g.status,
@@ -326,7 +330,7 @@ export class MemoryAdapter implements StoreAdapter {
 
   private store(c: Collection, mc: MemCollection, gen: MemGeneration, rows: VectorRow[]): number {
     for (const r of rows) {
-      if (r.vector.length !== gen.dimensions) {
+      if (r.vector !== null && r.vector.length !== gen.dimensions) {
         throw inputError('E_DIMENSIONS', `vector for ${String(r.key)} has ${r.vector.length} dimensions, g${gen.id} holds ${gen.dimensions}`)
       }
     }
@@ -343,11 +347,15 @@ export class MemoryAdapter implements StoreAdapter {
     return stored
   }
 
-  private tally(mc: MemCollection, gen: MemGeneration): { fresh: number; stale: RowKey[]; missing: RowKey[]; unverified: number } {
-    const out = { fresh: 0, stale: [] as RowKey[], missing: [] as RowKey[], unverified: 0 }
+  private tally(mc: MemCollection, gen: MemGeneration): { fresh: number; stale: RowKey[]; missing: RowKey[]; unverified: number; skipped: number } {
+    const out = { fresh: 0, stale: [] as RowKey[], missing: [] as RowKey[], unverified: 0, skipped: 0 }
     for (const [k, text] of mc.rows) {
       const v = gen.vectors.get(k)
-      if (!v) out.missing.push(k)
+      // Skipped from the current text: done. From older text: it needs a vector like any row without one.
+      if (v && v.vector === null) {
+        if (v.token === tokenOf(text)) out.skipped++
+        else out.missing.push(k)
+      } else if (!v) out.missing.push(k)
       else if (v.token === null) out.unverified++
       else if (v.token === tokenOf(text)) out.fresh++
       else out.stale.push(k)
@@ -360,7 +368,7 @@ export class MemoryAdapter implements StoreAdapter {
     const mc = this.mc(c.target)
     const gen = this.gen(c, generation)
     const t = this.tally(mc, gen)
-    return { generation, rows: mc.rows.size, fresh: t.fresh, stale: t.stale.length, missing: t.missing.length, unverified: t.unverified, queued: gen.queue.size, exact: true }
+    return { generation, rows: mc.rows.size, fresh: t.fresh, stale: t.stale.length, missing: t.missing.length, skipped: t.skipped, unverified: t.unverified, queued: gen.queue.size, exact: true }
   }
 
   async buildIndex(c: Collection, generation: number, onProgress?: (done: number, total: number) => void, settings?: IndexSettings): Promise<void> {
@@ -391,17 +399,17 @@ export class MemoryAdapter implements StoreAdapter {
     let wrongDimensions = 0
     for (const k of mc.rows.keys()) {
       const v = gen.vectors.get(k)
-      if (!v) continue
+      if (!v?.vector) continue
       populated++
       if (v.vector.length !== gen.dimensions) wrongDimensions++
     }
-    const missing = mc.rows.size - populated
     const t = this.tally(mc, gen)
+    const missing = mc.rows.size - populated - t.skipped
     // A stale row must be in the queue; a missing one too, once the generation was complete (a partial backfill's gaps are missing, not untracked).
     const untracked = t.stale.filter((k) => !gen.queue.has(k)).length
     let zeroVectors = 0
-    for (const [k, v] of gen.vectors) if (mc.rows.has(k) && v.vector.every((x) => x === 0)) zeroVectors++
-    const sampleKeys = [...gen.vectors.keys()].filter((k) => mc.rows.has(k)).slice(0, 5)
+    for (const [k, v] of gen.vectors) if (mc.rows.has(k) && v.vector?.every((x) => x === 0)) zeroVectors++
+    const sampleKeys = [...gen.vectors.entries()].filter(([k, v]) => mc.rows.has(k) && v.vector !== null).map(([k]) => k).slice(0, 5)
     let selfFound = 0
     for (const k of sampleKeys) {
       const hits = await this.search(c, generation, { vector: gen.vectors.get(k)?.vector as Float32Array, k: 3 })
@@ -422,6 +430,7 @@ export class MemoryAdapter implements StoreAdapter {
       total: mc.rows.size,
       populated,
       missing,
+      skipped: t.skipped,
       stale: t.stale.length,
       untracked,
       zeroVectors,
@@ -480,7 +489,7 @@ export class MemoryAdapter implements StoreAdapter {
     const scored: Hit[] = []
     for (const [key, { vector }] of gen.vectors) {
       const text = mc.rows.get(key)
-      if (text === undefined) continue
+      if (text === undefined || vector === null) continue
       let dot = 0
       for (let i = 0; i < vector.length; i++) dot += (vector[i] as number) * (q.vector[i] ?? 0)
       scored.push({ key, score: dot, text })
@@ -500,7 +509,7 @@ export class MemoryAdapter implements StoreAdapter {
       const text = mc.rows.get(key)!
       if (!gen) return { key, text }
       const v = gen.vectors.get(key)
-      const record = !v ? 'missing' : v.token === null ? 'unverified' : v.token === tokenOf(text) ? 'fresh' : 'stale'
+      const record = !v ? 'missing' : v.vector === null ? (v.token === tokenOf(text) ? 'skipped' : 'missing') : v.token === null ? 'unverified' : v.token === tokenOf(text) ? 'fresh' : 'stale'
       return { key, text, vector: v ? v.vector : null, record }
     })
   }

@@ -7,6 +7,7 @@ export function makeProfile(over: Partial<Profile> & { name: string }): Profile 
     dimensions: 8,
     pooling: 'mean',
     normalize: true,
+    zeroVectors: 'keep',
     maxTokens: 128,
     prefixes: { query: '', document: '' },
     device: 'cpu',

@@ -32,6 +32,10 @@
  *   the table version of that moment: Lance keeps old versions until they are cleaned up, and a
  *   generation whose creation version was cleaned up queues every row without a vector).
  *   Computing it is a scan of key, text and hash columns: cost proportional to the table.
+ * - The vector column is nullable, so a skipped row (profile zero_vectors: skip) is a null vector
+ *   with the hash of its text: done while the hash matches, pending again once the text changes.
+ *   Only a generation whose profile says skip reads a null with a matching hash as skipped (under
+ *   keep, a null is only ever the application's, and missing).
  * - The cutover cannot block writers: it embeds what is pending, then switches only if the
  *   table version did not move since its last scan found nothing pending. A write committed in
  *   the moment between that check and the rename commit is not lost: freshness shows it stale or
@@ -83,6 +87,11 @@ interface Column {
   name: string
   generation: number
   dimensions: number
+}
+
+/** The generation's profile says zero_vectors: skip (older records have no such setting: keep). */
+function skipsZeroVectors(record: GenerationRecord | null): boolean {
+  return record?.profileSnapshot?.zeroVectors === 'skip'
 }
 
 interface Scanned {
@@ -326,13 +335,15 @@ export class LanceDbAdapter implements StoreAdapter {
   private async classify(c: Collection, id: number) {
     const g = await this.generation(c, id)
     const created = await this.createdHashes(c, g.record)
-    const out = { rows: 0, fresh: 0, unverified: 0, stale: [] as PendingRow[], missing: [] as PendingRow[], queuedMissing: new Set<string>() }
+    const skip = skipsZeroVectors(g.record)
+    const out = { rows: 0, fresh: 0, unverified: 0, skipped: 0, stale: [] as PendingRow[], missing: [] as PendingRow[], queuedMissing: new Set<string>() }
     for await (const page of this.scan(c, g.t, g.column.name, g.hashColumn, null)) {
       for (const r of page) {
         out.rows++
         const token = textHash(r.text)
         const pending: PendingRow = { key: r.key, text: r.text, token }
-        if (!r.hasVector) {
+        if (!r.hasVector && skip && r.hash === token) out.skipped++
+        else if (!r.hasVector) {
           out.missing.push(pending)
           if (created === null || created.get(String(r.key)) !== token) out.queuedMissing.add(String(r.key))
         } else if (r.hash === null) {
@@ -355,9 +366,11 @@ export class LanceDbAdapter implements StoreAdapter {
       return
     }
     const g = await this.generation(c, generation)
+    const skip = skipsZeroVectors(g.record)
     let buffer: PendingRow[] = []
     for await (const page of this.scan(c, g.t, g.column.name, g.hashColumn, `${col(g.column.name)} IS NULL`)) {
-      buffer.push(...page.map((r) => ({ key: r.key, text: r.text, token: textHash(r.text) })))
+      const rows = page.map((r) => ({ key: r.key, text: r.text, token: textHash(r.text), hash: r.hash }))
+      buffer.push(...rows.filter((r) => !(skip && r.hash === r.token)).map(({ key, text, token }) => ({ key, text, token })))
       while (buffer.length >= opts.batchSize) {
         yield buffer.slice(0, opts.batchSize)
         buffer = buffer.slice(opts.batchSize)
@@ -380,7 +393,7 @@ export class LanceDbAdapter implements StoreAdapter {
   private async store(c: Collection, t: Table, column: Column, rows: VectorRow[]): Promise<number> {
     if (rows.length === 0) return 0
     for (const r of rows) {
-      if (r.vector.length !== column.dimensions) {
+      if (r.vector !== null && r.vector.length !== column.dimensions) {
         throw inputError('E_DIMENSIONS', `vector for ${String(r.key)} has ${r.vector.length} dimensions, ${column.name} holds ${column.dimensions}`, { location: { object: `${c.target}.${column.name}` } })
       }
     }
@@ -402,7 +415,8 @@ export class LanceDbAdapter implements StoreAdapter {
     const keyField = schema.fields.find((f) => f.name === c.key)!
     const vectorField = schema.fields.find((f) => f.name === column.name)!
     const partial = new arrow.Schema([keyField, vectorField, new arrow.Field(`${column.name}__t`, new arrow.Utf8(), true)])
-    const data = keep.map((r) => ({ [c.key]: r.key, [column.name]: Array.from(r.vector), [`${column.name}__t`]: r.token ?? current.get(String(r.key))! }))
+    // A null vector (a skipped row) is a null in the nullable column, with its text's hash beside it.
+    const data = keep.map((r) => ({ [c.key]: r.key, [column.name]: r.vector === null ? null : Array.from(r.vector), [`${column.name}__t`]: r.token ?? current.get(String(r.key))! }))
     await t.mergeInsert(c.key).whenMatchedUpdateAll().execute(makeArrowTable(data, { schema: partial }))
     return keep.length
   }
@@ -415,6 +429,7 @@ export class LanceDbAdapter implements StoreAdapter {
       fresh: s.fresh,
       stale: s.stale.length,
       missing: s.missing.length,
+      skipped: s.skipped,
       unverified: s.unverified,
       queued: s.stale.length + s.queuedMissing.size,
       exact: true,
@@ -452,7 +467,7 @@ export class LanceDbAdapter implements StoreAdapter {
     let zeroVectors = 0
     // Every vector is read once for the zero check, a page at a time (memory stays bounded); the
     // sample is spread evenly over the key order.
-    const stride = Math.max(1, Math.floor((s.rows - s.missing.length) / SAMPLE))
+    const stride = Math.max(1, Math.floor((s.rows - s.missing.length - s.skipped) / SAMPLE))
     let seen = 0
     let after: RowKey | undefined
     for (;;) {
@@ -484,8 +499,9 @@ export class LanceDbAdapter implements StoreAdapter {
     return {
       generation,
       total: s.rows,
-      populated: s.rows - s.missing.length,
+      populated: s.rows - s.missing.length - s.skipped,
       missing: s.missing.length,
+      skipped: s.skipped,
       stale: s.stale.length,
       // The queue is computed from the very record it would be checked against: nothing can be untracked.
       untracked: 0,

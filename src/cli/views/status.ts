@@ -25,7 +25,7 @@ export function renderCollection(c: CollectionStatus & { inFlight?: InFlightView
   out.push(`  matches config: ${c.matchesConfig ? 'yes' : `no (${c.change})`}`)
   out.push(`  rows:           ${c.rows}${c.rowsExact ? '' : ' (estimate)'}`)
   if (c.generations.length > 0) {
-    const rows = [['GEN', 'STATUS', 'STORED AS', 'PROFILE', 'DIMS', 'ROWS', 'FRESH', 'STALE', 'MISSING', 'UNVERIFIED', 'QUEUED', 'ZERO', 'INDEX']]
+    const rows = [['GEN', 'STATUS', 'STORED AS', 'PROFILE', 'DIMS', 'ROWS', 'FRESH', 'STALE', 'MISSING', 'SKIPPED', 'UNVERIFIED', 'QUEUED', 'ZERO', 'INDEX']]
     for (const g of c.generations) {
       rows.push([
         `g${g.id}`,
@@ -37,6 +37,7 @@ export function renderCollection(c: CollectionStatus & { inFlight?: InFlightView
         String(g.freshness.fresh),
         String(g.freshness.stale),
         String(g.freshness.missing),
+        g.freshness.skipped === undefined ? '-' : String(g.freshness.skipped),
         String(g.freshness.unverified),
         String(g.freshness.queued),
         g.freshness.zeroVectors === undefined ? '-' : String(g.freshness.zeroVectors),
@@ -49,7 +50,12 @@ export function renderCollection(c: CollectionStatus & { inFlight?: InFlightView
     const oldest = live?.freshness.oldestQueuedAt
     if (oldest) out.push(`  sync lag:       ${formatLag(Date.now() - Date.parse(oldest))} (oldest change not yet embedded in g${live.id}, queued ${oldest})`)
     const zero = c.generations.filter((g) => (g.freshness.zeroVectors ?? 0) > 0)
-    if (zero.length > 0) out.push(`  zero vectors:   ${zero.map((g) => `g${g.id} ${g.freshness.zeroVectors}`).join(', ')} (empty or out-of-vocabulary text: no query finds them under cosine)`)
+    if (zero.length > 0) {
+      out.push(`  zero vectors:   ${zero.map((g) => `g${g.id} ${g.freshness.zeroVectors}`).join(', ')} (empty or out-of-vocabulary text: no query finds them under cosine)`)
+      out.push('                  `zero_vectors: skip` in the profile stores no vector for them instead (a new generation)')
+    }
+    const skipped = c.generations.filter((g) => (g.freshness.skipped ?? 0) > 0)
+    if (skipped.length > 0) out.push(`  skipped:        ${skipped.map((g) => `g${g.id} ${g.freshness.skipped}`).join(', ')} (zero_vectors: skip: empty or out-of-vocabulary text, no vector stored; embedded again when the text changes)`)
     if (live && live.freshness.stale + live.freshness.missing > 0) {
       out.push(`                  ${live.freshness.stale + live.freshness.missing} live rows have no current vector: \`embedform sync ${c.collection}\` embeds them`)
     }

@@ -322,6 +322,25 @@ export function openSearchScenarios(name: string, node: () => string): void {
       expect(await a.verify(c, 2)).toMatchObject({ zeroVectors: 1, missing: 0 })
     })
 
+    it('writes a skipped row (zero_vectors: skip) under cosinesimil without its knn_vector field, while the cluster still refuses a zero vector', async () => {
+      const { h, a, c, http } = t
+      await h.seed(rows(3))
+      const base = spec(1)
+      await a.createGeneration(c, { ...base, normalized: false, profileSnapshot: { ...base.profileSnapshot, zeroVectors: 'skip' } })
+      const [page] = await collect(a.pending(c, 1, { batchSize: 10, phase: 'backfill' }))
+      await a.write(c, 1, page!.map((r) => ({ key: r.key, token: r.token, vector: r.key === '2' ? null : vec(1, r.text) })))
+      expect(await a.freshness(c, 1)).toMatchObject({ rows: 3, fresh: 2, missing: 0, skipped: 1 })
+      const doc = await getDoc(http, `${c.target}__g1`, '2')
+      expect(doc._source[c.vector]).toBeUndefined()
+      expect(doc._source.embedform).toMatchObject({ skipped: true })
+      // The cluster's own rules, whatever the adapter does: a knn_vector field is optional, a zero vector under cosinesimil is not.
+      const without = await http.request({ method: 'PUT', path: `/${c.target}__g1/_doc/extra`, body: { title: 'no vector at all' } })
+      expect(without.status).toBe(201)
+      const zero = await http.request({ method: 'PUT', path: `/${c.target}__g1/_doc/zero`, body: { [c.vector]: Array.from({ length: DIMS }, () => 0) }, accept: [400] })
+      expect(zero.status).toBe(400)
+      expect(zero.body.error?.type).toBe('mapper_parsing_exception')
+    })
+
     it('lifts a write block that a cutover killed during its hold left on the live index, when the next run takes the lock', async () => {
       const { h, a, c, http } = t
       await t.ready(3)
@@ -443,7 +462,7 @@ export function openSearchScenarios(name: string, node: () => string): void {
       }
       const events: string[] = []
       const work = (holder: string) =>
-        leasedBackfill({ adapter: counting, collection: c, generation: 1, encoder, holder, ttlMs: 400, batchSize: 4, retryBaseMs: 10, onRange: (e) => events.push(`${holder} ${e.state} ${e.range.id}`) })
+        leasedBackfill({ adapter: counting, collection: c, generation: 1, encoder, zeroVectors: 'keep', holder, ttlMs: 400, batchSize: 4, retryBaseMs: 10, onRange: (e) => events.push(`${holder} ${e.state} ${e.range.id}`) })
       const [w1, w2] = await Promise.all([work('worker 1'), work('worker 2')])
       expect(w1.ranges + w2.ranges).toBe(4)
       expect(events.filter((e) => e.includes(' lost '))).toEqual([])

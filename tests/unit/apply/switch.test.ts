@@ -26,6 +26,7 @@ const args = (adapter: StoreAdapter, rate: number) => ({
   collection,
   generation: 2,
   encoder,
+  zeroVectors: 'keep' as const,
   maxHoldMs: 1000,
   acceptStale: false,
   catchUp: async () => rate,
