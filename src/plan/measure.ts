@@ -57,14 +57,51 @@ const HEAP_ONLY_EXPECTED = 0.9
 export const PROBE_ENCODE_TEXTS = 256
 
 /**
+ * Encoding kept going while the store writes, as in a backfill, where page n+1 encodes while
+ * page n is written: how fast the encoder runs when the write competes for the same cores (a
+ * store on this machine, an encoder on the CPU) or does not (a remote store, a GPU).
+ */
+function encodeMeanwhile(encode: () => Promise<number>): { stop(): Promise<{ texts: number; ms: number }> } {
+  let running = true
+  let texts = 0
+  const started = performance.now()
+  let ended = started
+  const loop = (async () => {
+    while (running) {
+      texts += await encode()
+      ended = performance.now()
+    }
+  })()
+  return {
+    async stop() {
+      running = false
+      await loop
+      return { texts, ms: ended - started }
+    },
+  }
+}
+
+/**
+ * Backfill milliseconds per row from what the probe measured. The engine writes page n while it
+ * encodes page n+1, so a write costs time only as far as it slows the encoder down (or outlasts
+ * it): per row, the write's `write` ms, plus the rest of the row's encoding at the encoder's own
+ * speed once the `contended` rate (texts per ms while writing) has done its share.
+ */
+export function pipelineMsPerRow(perRow: { read: number; encode: number; write: number }, contended: number): number {
+  const leftToEncode = Math.max(0, 1 - perRow.write * contended)
+  return perRow.read + Math.max(perRow.write, perRow.write + leftToEncode * perRow.encode)
+}
+
+/**
  * The whole pipeline measured on the collection's own rows: the adapter reads a sample, the
  * encoder encodes real texts from it, and the adapter writes through its real write path into a
- * throwaway copy with the table's own indexes (nothing in the store changes). Backfill time per
- * row is read + max(encode, write), because the engine overlaps encoding with writing.
+ * throwaway copy with the table's own indexes (nothing in the store changes) while the encoder
+ * keeps encoding those texts, as it would during a backfill (pipelineMsPerRow).
  */
 export async function measurePipeline(openEncoder: OpenEncoder, adapter: StoreAdapter, c: Collection, profile: Profile, opts?: EncoderOptions): Promise<Throughput | undefined> {
   if (!adapter.measurePipeline) return undefined
   const encoder = await openEncoder(profile, opts)
+  let meanwhile: ReturnType<typeof encodeMeanwhile> | undefined
   try {
     let encodeMs = 0
     let encoded = 0
@@ -75,17 +112,22 @@ export async function measurePipeline(openEncoder: OpenEncoder, adapter: StoreAd
       encode: async (texts) => {
         const real = texts.slice(0, PROBE_ENCODE_TEXTS)
         if (real.length === 0) return []
-        await encoder.encode(real.slice(0, Math.min(profile.batchSize, real.length)), 'document')
+        const batch = real.slice(0, Math.min(profile.batchSize, real.length))
+        await encoder.encode(batch, 'document')
         const started = performance.now()
         const vectors = await encoder.encode(real, 'document')
         encodeMs = performance.now() - started
         encoded = real.length
+        meanwhile = encodeMeanwhile(async () => (await encoder.encode(batch, 'document')).length)
         return texts.map((_, i) => vectors[i % vectors.length] as Float32Array)
       },
     })
+    const during = await meanwhile?.stop()
+    meanwhile = undefined
     if (m.rows === 0 || encoded === 0) return undefined
     const perRow = { read: m.readMs / m.rows, encode: encodeMs / encoded, write: m.writeMs / m.rows }
-    const msPerRow = perRow.read + Math.max(perRow.encode, perRow.write)
+    const contended = during && during.ms > 0 ? during.texts / during.ms : 0
+    const msPerRow = pipelineMsPerRow(perRow, contended)
     const rate = (ms: number) => formatCount(Math.round(1000 / Math.max(ms, 1e-6)))
     const heapOnly = m.heapOnlyShare === undefined ? '' : `, ${Math.round(m.heapOnlyShare * 100)}% heap-only`
     const amplified =
@@ -97,9 +139,10 @@ export async function measurePipeline(openEncoder: OpenEncoder, adapter: StoreAd
       textsPerSecond: 1000 / Math.max(msPerRow, 1e-6),
       source: 'measured',
       ...(amplified ? { warning: amplified } : {}),
-      basis: `measured pipeline on ${formatCount(m.rows)} sampled rows: read ${rate(perRow.read)} rows/s, encode ${rate(perRow.encode)} texts/s, write ${rate(perRow.write)} rows/s through ${m.indexes.length} index(es)${heapOnly}`,
+      basis: `measured pipeline on ${formatCount(m.rows)} sampled rows: read ${rate(perRow.read)} rows/s, encode ${rate(perRow.encode)} texts/s (${rate(1 / Math.max(contended, 1e-9))} while the store writes), write ${rate(perRow.write)} rows/s through ${m.indexes.length} index(es)${heapOnly}`,
     }
   } finally {
+    await meanwhile?.stop()
     await encoder.close()
   }
 }
