@@ -6,16 +6,19 @@
  *   384-d vectors into a new generation, rows/s; the share of heap-only updates; the live index's
  *   size before and after (a write that is not heap-only re-enters it); reader latency (kNN on the
  *   live column) before and during the writes;
- * - backfill: the engine's backfill with builtin:bert-tiny, rows/s ÷ the encoder's texts/s alone;
+ * - backfill: the engine's backfill with builtin:bert-tiny, rows/s ÷ the encoder's texts/s alone
+ *   (the mean of a run just before and one just after the backfill);
  * - plan: the measured-pipeline estimate of the backfill against the actual backfill time.
  *
  *   npx vite-node bench/migration.ts                          (sizes 10000,50000,200000)
  *   BENCH_SIZES=10000 npx vite-node bench/migration.ts
  *   BENCH_FILLFACTOR=90 npx vite-node bench/migration.ts      (pages with free space, as churn leaves them)
+ *   BENCH_THREADS=1 npx vite-node bench/migration.ts          (the encoder leaves a core to the database,
+ *                                                             as a GPU encoder or a remote database would)
  * Prints one JSON object. Needs scripts/setup-postgres.sh.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { applyPlan } from '../src/apply/index.js'
@@ -34,6 +37,8 @@ import { passageText, spamPassages } from '../tests/helpers/spam-corpus.js'
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,50000,200000').split(',').map(Number)
 const FILLFACTOR = Number(process.env.BENCH_FILLFACTOR ?? 100)
+/** The encoder's intra-op threads (the profile's `threads`); unset: every core. */
+const THREADS = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined
 /** apply's own page size (ApplyOptions.batchSize default). */
 const PAGE = 1000
 const LIVE_DIMS = 384
@@ -46,7 +51,7 @@ pooling: mean
 normalize: true
 max_tokens: 256
 batch_size: 64
-index:
+${THREADS ? `threads: ${THREADS}\n` : ''}index:
   metric: cosine
   pgvector: { type: none }
 `
@@ -225,8 +230,12 @@ async function measureSize(n: number) {
       const p = passages[i % passages.length]!
       return passageText(i < passages.length ? p : { title: p.title, body: `${p.body} (copy ${Math.floor(i / passages.length)})` })
     })
-    const encoder = await encoderTextsPerSecond(dir, texts)
+    // Before and after the backfill: other load on the machine drifts over minutes, and one
+    // measurement taken at a quieter moment than the backfill would skew the ratio.
+    const encoderBefore = await encoderTextsPerSecond(dir, texts)
     const fill = await backfill(dir)
+    const encoderAfter = await encoderTextsPerSecond(dir, texts)
+    const encoder = (encoderBefore + encoderAfter) / 2
     const actualSeconds = fill.ms / 1000
     const backfillRate = (fill.rows * 1000) / fill.ms
     return {
@@ -238,6 +247,7 @@ async function measureSize(n: number) {
         seconds: Number(actualSeconds.toFixed(1)),
         rowsPerSecond: Math.round(backfillRate),
         encoderTextsPerSecond: Math.round(encoder),
+        encoderBeforeAfter: [Math.round(encoderBefore), Math.round(encoderAfter)],
         ratio: Number((backfillRate / encoder).toFixed(3)),
       },
       plan: {
@@ -262,6 +272,7 @@ process.stdout.write(
     {
       bench: 'migration',
       fillfactor: FILLFACTOR,
+      encoderThreads: THREADS ?? availableParallelism(),
       loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
       targets: {
         writePathRowsPerSecond: '≥ 20,000 with a live HNSW index',
