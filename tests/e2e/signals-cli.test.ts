@@ -48,8 +48,8 @@ describe('sync stopped by a signal', () => {
       await editAllTexts(signal)
       expect((await liveFreshness()).stale).toBe(ROWS)
 
-      // At 200 rows/s the sync is still running when the signal comes, however fast the encoder.
-      const run = spawnCli(['sync', 'docs', '--json', '--batch-size', '20', '--max-rate', '200'], { cwd: dir, timeoutMs: 240_000 })
+      // At 50 rows/s the sync is still running when the signal comes, however fast the encoder.
+      const run = spawnCli(['sync', 'docs', '--json', '--batch-size', '20', '--max-rate', '50'], { cwd: dir, timeoutMs: 240_000 })
       await run.waitFor((line) => (line.includes('"progress"') ? true : undefined))
       run.child.kill(signal)
       const stopped = await run.done
