@@ -101,8 +101,9 @@ async function encodeStreamed(encoder: Encoder, texts: string[], pageSize: numbe
  * speed once the `contended` rate (texts per ms while writing) has done its share.
  */
 export function pipelineMsPerRow(perRow: { read: number; encode: number; write: number }, contended: number): number {
+  // Nothing is left when the encoder finishes the row while the write runs: the write sets the pace.
   const leftToEncode = Math.max(0, 1 - perRow.write * contended)
-  return perRow.read + Math.max(perRow.write, perRow.write + leftToEncode * perRow.encode)
+  return perRow.read + perRow.write + leftToEncode * perRow.encode
 }
 
 /**
