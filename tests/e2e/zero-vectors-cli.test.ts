@@ -3,7 +3,7 @@
  * but count as done (skipped), on PGlite (NULL) and on the OpenSearch double (no knn_vector field,
  * where cosinesimil refuses a zero vector). Run `npm run build` first.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -11,7 +11,7 @@ import { vector } from '@electric-sql/pglite-pgvector'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, writeProject } from '../helpers/cli.js'
 import { startOpenSearchDouble, type OpenSearchDouble } from '../helpers/opensearch-double/server.js'
-import { createApplicationIndex, wrongLiveDocs } from '../helpers/opensearch-project.js'
+import { createApplicationIndex, writeOpenSearchProject, wrongLiveDocs } from '../helpers/opensearch-project.js'
 import { createPgliteProject } from '../helpers/pglite-project.js'
 import { mismatchedWithProfile, type StoredRow } from '../helpers/spam-corpus.js'
 
@@ -93,44 +93,14 @@ describe('zero_vectors: skip on PGlite (built CLI)', () => {
 
 /** Not normalized, metric cosine: the adapter maps it to space_type cosinesimil, which refuses zero vectors. */
 const RAW = `name: raw
-model: { source: "builtin:starter" }
-dimensions: 100
-pooling: mean
+extends: starter
 normalize: false
-max_tokens: 256
-batch_size: 64
-device: cpu
-index:
-  metric: cosine
-  opensearch: { engine: faiss, m: 16, ef_construction: 64 }
 `
 const RAW_SKIP = `name: raw-skip
 extends: raw
 zero_vectors: skip
 `
-
-function writeProjectFor(dir: string, node: string, profile: string): void {
-  writeFileSync(join(dir, 'profiles', 'raw.yaml'), RAW)
-  writeFileSync(join(dir, 'profiles', 'raw-skip.yaml'), RAW_SKIP)
-  writeFileSync(
-    join(dir, 'embedding.config.yaml'),
-    `version: 1
-stores:
-  search:
-    kind: opensearch
-    node: "${node}"
-collections:
-  docs:
-    store: search
-    alias: docs
-    key: id
-    text: [title, body]
-    vector: embedding
-    updated_at: updated_at
-    profile: ${profile}
-`,
-  )
-}
+const writeProjectFor = (dir: string, node: string, profile: string) => writeOpenSearchProject(dir, node, profile, { raw: RAW, 'raw-skip': RAW_SKIP })
 
 describe('zero_vectors: skip on OpenSearch under cosinesimil (HTTP double, built CLI)', () => {
   let d: OpenSearchDouble
@@ -140,7 +110,6 @@ describe('zero_vectors: skip on OpenSearch under cosinesimil (HTTP double, built
   beforeAll(async () => {
     d = await startOpenSearchDouble()
     dir = mkdtempSync(join(tmpdir(), 'embedform-zero-os-'))
-    mkdirSync(join(dir, 'profiles'))
     createApplicationIndex(d)
     for (let i = 1; i <= 12; i++) {
       const empty = i === 4 || i === 9

@@ -27,11 +27,13 @@ extends: starter
 prefixes: { document: "passage: ", query: "query: " }
 `
 
-/** Writes profiles/ (starter, passage) once; call again to switch the collection's profile. */
-export function writeOpenSearchProject(dir: string, node: string, profile = 'starter'): void {
+/**
+ * Writes profiles/ (starter, passage, and a suite's own `profiles` by name) once; call again to
+ * switch the collection's profile.
+ */
+export function writeOpenSearchProject(dir: string, node: string, profile = 'starter', profiles: Record<string, string> = {}): void {
   mkdirSync(join(dir, 'profiles'), { recursive: true })
-  writeFileSync(join(dir, 'profiles', 'starter.yaml'), STARTER)
-  writeFileSync(join(dir, 'profiles', 'passage.yaml'), PASSAGE)
+  for (const [name, yaml] of Object.entries({ starter: STARTER, passage: PASSAGE, ...profiles })) writeFileSync(join(dir, 'profiles', `${name}.yaml`), yaml)
   writeFileSync(
     join(dir, 'embedding.config.yaml'),
     `version: 1

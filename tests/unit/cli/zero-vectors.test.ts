@@ -26,15 +26,22 @@ async function skippingWorld() {
   return w
 }
 
+/** The generations table of a rendered status: its header, and g1's value under a column. */
+function statusTable(text: string): { header: string; g1: (column: string) => string | undefined } {
+  const lines = text.split('\n')
+  const header = lines.find((l) => l.includes('GEN'))!
+  const g1 = lines.find((l) => /^\s+g1\s/.test(l))!
+  return { header, g1: (column) => g1.slice(header.indexOf(column)).split(/\s+/)[0] }
+}
+
 describe('zero vectors per generation', () => {
   it('status shows them in a ZERO column and a line naming the generations', async () => {
     const w = await world(2)
     const [c] = (await status(w.ctx)).collections
     const text = renderCollection(c!)
-    const header = text.split('\n').find((l) => l.includes('GEN'))!
-    expect(header).toMatch(/QUEUED\s+ZERO\s+INDEX/)
-    const g1 = text.split('\n').find((l) => /^\s+g1\s/.test(l))!
-    expect(g1.slice(header.indexOf('ZERO')).split(/\s+/)[0]).toBe('2')
+    const table = statusTable(text)
+    expect(table.header).toMatch(/QUEUED\s+ZERO\s+INDEX/)
+    expect(table.g1('ZERO')).toBe('2')
     expect(text).toContain('zero vectors:   g1 2 (empty or out-of-vocabulary text: no query finds them under cosine)')
     expect(text).toContain('`zero_vectors: skip` in the profile stores no vector for them instead')
   })
@@ -44,10 +51,9 @@ describe('zero vectors per generation', () => {
     const [c] = (await status(w.ctx)).collections
     expect(c!.generations[0]).toMatchObject({ populated: 4, missing: 0, skipped: 2, freshness: { fresh: 4, missing: 0, skipped: 2 } })
     const text = renderCollection(c!)
-    const header = text.split('\n').find((l) => l.includes('GEN'))!
-    expect(header).toMatch(/MISSING\s+SKIPPED\s+UNVERIFIED/)
-    const g1 = text.split('\n').find((l) => /^\s+g1\s/.test(l))!
-    expect(g1.slice(header.indexOf('SKIPPED')).split(/\s+/)[0]).toBe('2')
+    const table = statusTable(text)
+    expect(table.header).toMatch(/MISSING\s+SKIPPED\s+UNVERIFIED/)
+    expect(table.g1('SKIPPED')).toBe('2')
     expect(text).toContain('skipped:        g1 2 (zero_vectors: skip')
     expect(text).not.toContain('live rows have no current vector')
     expect(w.adapter.vectorOf('docs', 1, 5)).toBeNull()
