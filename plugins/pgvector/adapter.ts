@@ -554,16 +554,7 @@ export class PgvectorAdapter implements StoreAdapter {
     await this.guard('write', ref, async () => {
       const target = await this.writeTarget(c, ref, generation, opts)
       this.checkDimensions(ref, target, rows)
-      await writeInRounds(
-        (fn) =>
-          this.driver.transaction(async (tx) => {
-            // A batch lost in a crash is simply pending again (resume re-embeds it), so it need not wait for fsync.
-            await tx.query(`SET LOCAL synchronous_commit = off`)
-            return fn(tx)
-          }),
-        target,
-        rows,
-      )
+      await this.driver.connection((conn) => writeInRounds(conn, target, rows))
     })
   }
 

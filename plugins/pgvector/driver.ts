@@ -14,8 +14,18 @@ export interface Queryable {
   copyIn(table: string, columns: string[], data: Buffer): Promise<void>
 }
 
+/** One connection held across statements: temp tables and session state carry from one to the next. */
+export interface Connection extends Queryable {
+  /**
+   * Statements without parameters, sent in one round trip; the rows each one returned. When one
+   * fails the rest are skipped and an open transaction is rolled back, so the connection is
+   * clean again.
+   */
+  script(statements: string[]): Promise<QueryResult<Record<string, unknown>>[]>
+}
+
 /** A connection kept for a while (advisory locks, index builds with session settings). */
-export interface Session extends Queryable {
+export interface Session extends Connection {
   release(): Promise<void>
 }
 
@@ -28,6 +38,11 @@ export interface Driver extends Queryable {
   /** true on a PostgreSQL server; false on PGlite (one backend, no CONCURRENTLY, no parallel work). */
   readonly native: boolean
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * A connection for the length of `fn`, given back clean afterwards. No other `connection` runs
+   * on it meanwhile, so its temp tables are `fn`'s alone.
+   */
+  connection<T>(fn: (c: Connection) => Promise<T>): Promise<T>
   session(): Promise<Session>
   /**
    * LISTEN on `channel` over a connection of its own; `onLost` once that connection dies. Absent

@@ -27,6 +27,12 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
 
+/** A string literal as PostgreSQL's quote_literal writes it, whatever standard_conforming_strings says. */
+export function quoteLiteral(value: string): string {
+  const body = value.replaceAll("'", "''")
+  return value.includes('\\') ? `E'${body.replaceAll('\\', '\\\\')}'` : `'${body}'`
+}
+
 /** A derived name (index, trigger) that fits in 63 bytes: long ones keep a prefix plus a hash. */
 export function boundedName(name: string): string {
   if (Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES) return name

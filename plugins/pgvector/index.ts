@@ -8,7 +8,7 @@ import { PgliteDriver } from './pglite-driver.js'
 import type { PgliteStore, PgvectorStore } from './settings.js'
 
 export { PgvectorAdapter, pgIndexSettingsHash, type PgvectorAdapterOptions } from './adapter.js'
-export type { Driver, Queryable, Session } from './driver.js'
+export type { Connection, Driver, Queryable, Session } from './driver.js'
 export { PgDriver } from './pg-driver.js'
 export { PgliteDriver } from './pglite-driver.js'
 

@@ -2,7 +2,7 @@ import pg from 'pg'
 import copyStreams from 'pg-copy-streams'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
-import type { Driver, Listening, QueryResult, Queryable, Session } from './driver.js'
+import type { Connection, Driver, Listening, QueryResult, Queryable, Session } from './driver.js'
 import { quoteIdent } from './identifiers.js'
 
 type Client = pg.PoolClient | pg.Pool
@@ -22,6 +22,22 @@ function clientQueryable(client: pg.PoolClient): Queryable {
     async copyIn(table, columns, data) {
       const stream = client.query(copyStreams.from(copySql(table, columns)))
       await pipeline(Readable.from([data]), stream)
+    },
+  }
+}
+
+function clientConnection(client: pg.PoolClient): Connection {
+  return {
+    ...clientQueryable(client),
+    async script(statements) {
+      try {
+        // Without parameters node-postgres sends the simple query protocol: several statements, one round trip.
+        const r = (await client.query(statements.join(';\n'))) as pg.QueryResult | pg.QueryResult[]
+        return (Array.isArray(r) ? r : [r]).map((x) => ({ rows: x.rows as Record<string, unknown>[] }))
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        throw err
+      }
     },
   }
 }
@@ -62,6 +78,10 @@ export class PgDriver implements Driver {
     })
   }
 
+  connection<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
+    return this.withClient((client) => fn(clientConnection(client)))
+  }
+
   /**
    * A checked-out client whose connection dies mid-statement (server restart) emits 'error' on
    * top of failing the statement; without a listener that event would crash the process. Such a
@@ -90,7 +110,7 @@ export class PgDriver implements Driver {
     client.on('error', onError)
     let released = false
     return {
-      ...clientQueryable(client),
+      ...clientConnection(client),
       async release() {
         if (released) return
         released = true

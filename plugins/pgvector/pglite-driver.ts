@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
-import type { Driver, QueryResult, Queryable, Session } from './driver.js'
+import type { Connection, Driver, QueryResult, Queryable, Session } from './driver.js'
 import { acquireDataDirLock } from './data-dir-lock.js'
 import { quoteIdent } from './identifiers.js'
 
@@ -23,9 +23,27 @@ function queryable(db: Runner): Queryable {
   }
 }
 
+function connectionOf(db: PGlite): Connection {
+  return {
+    ...queryable(db),
+    async script(statements) {
+      try {
+        const results = await db.exec(statements.join(';\n'))
+        return results.map((r) => ({ rows: r.rows as Record<string, unknown>[] }))
+      } catch (err) {
+        await db.exec('ROLLBACK').catch(() => undefined)
+        throw err
+      }
+    },
+  }
+}
+
 /** Embedded PostgreSQL in WASM; one backend, so a session is just the database itself. */
 export class PgliteDriver implements Driver {
   readonly native = false
+  /** One backend: `connection` callers take turns, so each has the temp tables to itself. */
+  private connectionTurn: Promise<unknown> = Promise.resolve()
+
   private constructor(
     private readonly db: PGlite,
     private readonly unlock: () => void,
@@ -61,8 +79,14 @@ export class PgliteDriver implements Driver {
     return this.db.transaction((tx) => fn(queryable(tx)))
   }
 
+  connection<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
+    const run = this.connectionTurn.then(() => fn(connectionOf(this.db)))
+    this.connectionTurn = run.catch(() => undefined)
+    return run
+  }
+
   async session(): Promise<Session> {
-    return { ...queryable(this.db), release: async () => undefined }
+    return { ...connectionOf(this.db), release: async () => undefined }
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
  * table — heap-only or not, how many indexes each row re-enters — is measured, not assumed.
  */
 import type { PipelineMeasurement, PipelineProbe } from '../../src/store/adapter.js'
-import type { Queryable, Session } from './driver.js'
+import type { Session } from './driver.js'
 import { quoteIdent } from './identifiers.js'
 import { COMPACT_TOAST_TARGET } from './row-layout.js'
 import { textExpression, type TableRef } from './table-ref.js'
@@ -48,7 +48,7 @@ export async function probePipeline(session: Session, ref: TableRef, keyType: st
     const before = await updateCounts(session)
     t = performance.now()
     await writeInRounds(
-      (fn) => inTransaction(session, fn),
+      session,
       { ref: probeRef, generation: -1, physical: PROBE_COLUMN, storage: probe.storage, keyType, record: { queue: `pg_temp.${PROBE_QUEUE}`, hashes: `pg_temp.${PROBE_HASHES}` } },
       read.rows.map((r, i) => ({ key: r.k, token: r.token, vector: vectors[i] as Float32Array })),
     )
@@ -65,18 +65,6 @@ export async function probePipeline(session: Session, ref: TableRef, keyType: st
     }
   } finally {
     await session.query(`DROP TABLE IF EXISTS ${probeRef.qualified}, pg_temp.${PROBE_QUEUE}, pg_temp.${PROBE_HASHES}`)
-  }
-}
-
-async function inTransaction<T>(session: Session, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  await session.query('BEGIN')
-  try {
-    const result = await fn(session)
-    await session.query('COMMIT')
-    return result
-  } catch (err) {
-    await session.query('ROLLBACK')
-    throw err
   }
 }
 

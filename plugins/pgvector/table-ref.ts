@@ -1,6 +1,6 @@
 import type { Collection, TextSource } from '../../src/core/types.js'
 import { inputError } from '../../src/core/errors.js'
-import { boundedName, quoteIdent, validateIdentifier } from './identifiers.js'
+import { boundedName, quoteIdent, quoteLiteral, validateIdentifier } from './identifiers.js'
 
 /** A collection's table, validated once; every name in it is safe to quote into SQL. */
 export interface TableRef {
@@ -78,26 +78,38 @@ export interface SqlFragment {
 
 /**
  * The row's text as one SQL expression (NULL → ''). Separators and template literals travel
- * as parameters, starting at $firstParam, so no config value is ever spliced into SQL.
+ * as parameters, starting at $firstParam, so no config value is spliced into SQL as it is.
  */
 export function textExpression(ref: TableRef, alias: string, firstParam: number): SqlFragment {
-  const col = (name: string) => `coalesce(${alias}.${quoteIdent(name)}::text, '')`
   const params: string[] = []
-  const param = (value: string) => {
+  const sql = textSql(ref, alias, (value) => {
     params.push(value)
     return `$${firstParam + params.length - 1}::text`
-  }
+  })
+  return { sql, params }
+}
+
+/**
+ * textExpression with its separator and template pieces as quoted literals (quote_literal's
+ * rules), for statements sent without parameters in one round trip.
+ */
+export function textExpressionInline(ref: TableRef, alias: string): string {
+  return textSql(ref, alias, (value) => `${quoteLiteral(value)}::text`)
+}
+
+function textSql(ref: TableRef, alias: string, piece: (value: string) => string): string {
+  const col = (name: string) => `coalesce(${alias}.${quoteIdent(name)}::text, '')`
   if ('columns' in ref.text) {
-    const sep = ref.text.columns.length > 1 ? param(ref.text.separator) : ''
-    return { sql: `(${ref.text.columns.map(col).join(` || ${sep} || `)})`, params }
+    const sep = ref.text.columns.length > 1 ? piece(ref.text.separator) : ''
+    return `(${ref.text.columns.map(col).join(` || ${sep} || `)})`
   }
   const pieces: string[] = []
   let last = 0
   for (const m of ref.text.template.matchAll(/\{([^{}]+)\}/g)) {
-    if (m.index > last) pieces.push(param(ref.text.template.slice(last, m.index)))
+    if (m.index > last) pieces.push(piece(ref.text.template.slice(last, m.index)))
     pieces.push(col(m[1]!))
     last = m.index + m[0].length
   }
-  if (last < ref.text.template.length) pieces.push(param(ref.text.template.slice(last)))
-  return { sql: pieces.length ? `(${pieces.join(' || ')})` : `''::text`, params }
+  if (last < ref.text.template.length) pieces.push(piece(ref.text.template.slice(last)))
+  return pieces.length ? `(${pieces.join(' || ')})` : `''::text`
 }

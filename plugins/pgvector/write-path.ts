@@ -12,10 +12,10 @@
  */
 import type { VectorRow } from '../../src/store/adapter.js'
 import { changeRecord, WRITER_SETTING, type ChangeRecord } from './changes.js'
-import { encodeCopyRows } from './copy-binary.js'
-import type { Queryable } from './driver.js'
+import { encodeCopyRows, type CopyRow } from './copy-binary.js'
+import type { Connection, Queryable } from './driver.js'
 import { quoteIdent } from './identifiers.js'
-import { textExpression, type TableRef } from './table-ref.js'
+import { textExpressionInline, type TableRef } from './table-ref.js'
 
 export interface WriteTarget {
   ref: TableRef
@@ -53,36 +53,51 @@ function chunks<T>(xs: T[], size: number): T[][] {
   return out
 }
 
+/**
+ * The guarded UPDATE from `source` (columns k, token, v), recording the hashes and dequeuing the
+ * rows written; selects the keys written as `k`. Without parameters, so it also runs in a script.
+ */
+function guardedUpdate(t: WriteTarget, source: string): string {
+  const { ref } = t
+  const rec = t.record ?? changeRecord(ref)
+  const text = textExpressionInline(ref, 't')
+  const g = `(${Math.trunc(t.generation)})::int`
+  return `WITH u AS (
+       UPDATE ${ref.qualified} t SET ${quoteIdent(t.physical)} = w.v::${t.storage}
+         FROM ${source} w
+        WHERE t.${quoteIdent(ref.key)} = w.k::${t.keyType} AND (w.token IS NULL OR md5(${text}) = w.token)
+        RETURNING w.k, coalesce(w.token, md5(${text})) AS h
+     ), recorded AS (
+       INSERT INTO ${rec.hashes} (g, k, h) SELECT ${g}, k, h FROM u
+       ON CONFLICT (g, k) DO UPDATE SET h = EXCLUDED.h
+     ), dequeued AS (
+       DELETE FROM ${rec.queue} q USING u WHERE q.g = ${g} AND q.k = u.k
+     )
+     SELECT k FROM u`
+}
+
+/**
+ * The settings of a write: the change trigger ignores it, and one key lookup per row whatever the
+ * planner guesses of the temp table (a hash join would scan the whole target table for every
+ * batch, so a write would cost more as the table grows). Local to the transaction.
+ */
+const WRITE_SETTINGS = `SELECT set_config('${WRITER_SETTING}', 'on', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`
+
 /** Writes `rows` inside the caller's transaction; returns the keys the guard let through (as text). */
 export async function writeVectors(tx: Queryable, t: WriteTarget, rows: VectorRow[]): Promise<string[]> {
   if (rows.length === 0) return []
-  const { ref } = t
-  const rec = t.record ?? changeRecord(ref)
-  const text = textExpression(ref, 't', 2)
   await tx.query(`CREATE TEMP TABLE IF NOT EXISTS embedform_write (k text, token text, v vector) ON COMMIT DELETE ROWS`)
-  await tx.copyIn('embedform_write', ['k', 'token', 'v'], encodeCopyRows(rows.map((r) => ({ key: String(r.key), token: r.token ?? null, vector: r.vector }))))
-  // One key lookup per row whatever the planner guesses of the temp table: a hash join would
-  // scan the whole target table for every batch, so a write would cost more as the table grows.
-  await tx.query(`SELECT set_config('${WRITER_SETTING}', 'on', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`)
-  const r = await tx.query<{ k: string }>(
-    `WITH u AS (
-       UPDATE ${ref.qualified} t SET ${quoteIdent(t.physical)} = w.v::${t.storage}
-         FROM embedform_write w
-        WHERE t.${quoteIdent(ref.key)} = w.k::${t.keyType} AND (w.token IS NULL OR md5(${text.sql}) = w.token)
-        RETURNING w.k, coalesce(w.token, md5(${text.sql})) AS h
-     ), recorded AS (
-       INSERT INTO ${rec.hashes} (g, k, h) SELECT $1::int, k, h FROM u
-       ON CONFLICT (g, k) DO UPDATE SET h = EXCLUDED.h
-     ), dequeued AS (
-       DELETE FROM ${rec.queue} q USING u WHERE q.g = $1::int AND q.k = u.k
-     )
-     SELECT k FROM u`,
-    [t.generation, ...text.params],
-  )
-  // A second round in the same transaction (the probe's) must not see this round's rows.
+  await tx.copyIn('embedform_write', ['k', 'token', 'v'], encodeCopyRows(rows.map(copyRow)))
+  await tx.query(WRITE_SETTINGS)
+  const r = await tx.query<{ k: string }>(guardedUpdate(t, 'embedform_write'))
+  // The caller's transaction goes on: what follows must not see these rows or settings.
   await tx.query('DELETE FROM embedform_write')
   await tx.query(`SELECT set_config('enable_hashjoin', 'on', true), set_config('enable_mergejoin', 'on', true)`)
   return r.rows.map((row) => row.k)
+}
+
+function copyRow(r: VectorRow): CopyRow {
+  return { key: String(r.key), token: r.token ?? null, vector: r.vector }
 }
 
 /**
@@ -139,13 +154,35 @@ async function locate(q: Queryable, t: WriteTarget, rows: VectorRow[]): Promise<
 
 /**
  * Writes a batch in rounds of committed transactions (see roundsByPage), or, when an index covers
- * the generation's column (no write to it can be heap-only then), in small transactions. Returns
- * the number of rows written.
+ * the generation's column (no write to it can be heap-only then), in small transactions. The
+ * batch goes over in one COPY, tagged with its rounds, into a temp table of the connection; each
+ * round is then one round trip (BEGIN … COMMIT as one script), since a batch of compact rows
+ * takes a dozen rounds and per-statement round trips cost as much as the UPDATEs themselves.
+ * Returns the number of rows written.
  */
-export async function writeInRounds(transaction: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>, t: WriteTarget, rows: VectorRow[]): Promise<number> {
+export async function writeInRounds(conn: Connection, t: WriteTarget, rows: VectorRow[]): Promise<number> {
   if (rows.length === 0) return 0
-  const rounds = t.indexed ? chunks(rows, INDEXED_CHUNK) : roundsByPage(rows, await transaction((tx) => locate(tx, t, rows)))
+  const rounds = t.indexed ? chunks(rows, INDEXED_CHUNK) : roundsByPage(rows, await locate(conn, t, rows))
+  await conn.script([`CREATE TEMP TABLE IF NOT EXISTS embedform_rounds (r int, k text, token text, v vector)`, 'TRUNCATE embedform_rounds'])
+  await conn.copyIn(
+    'embedform_rounds',
+    ['r', 'k', 'token', 'v'],
+    encodeCopyRows(
+      rounds.flatMap((round) => round.map(copyRow)),
+      rounds.flatMap((round, i) => round.map(() => i)),
+    ),
+  )
   let written = 0
-  for (const round of rounds) written += (await transaction((tx) => writeVectors(tx, t, round))).length
+  for (let i = 0; i < rounds.length; i++) {
+    const results = await conn.script([
+      'BEGIN',
+      // A batch lost in a crash is simply pending again (resume re-embeds it), so it need not wait for fsync.
+      'SET LOCAL synchronous_commit = off',
+      WRITE_SETTINGS,
+      guardedUpdate(t, `(SELECT k, token, v FROM embedform_rounds WHERE r = ${i})`),
+      'COMMIT',
+    ])
+    written += results[3]!.rows.length
+  }
   return written
 }

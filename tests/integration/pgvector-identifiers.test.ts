@@ -3,7 +3,7 @@ import { EmbedformError } from '../../src/core/errors.js'
 import type { Collection } from '../../src/core/types.js'
 import type { StoreAdapter } from '../../src/store/adapter.js'
 import { plugin } from '../../plugins/pgvector/index.js'
-import { quoteIdent } from '../../plugins/pgvector/identifiers.js'
+import { quoteIdent, quoteLiteral } from '../../plugins/pgvector/identifiers.js'
 import { testSpec } from '../conformance/generation-spec.js'
 import { createDocsTable, createTestDatabase, type TestDatabase } from '../helpers/pg.js'
 
@@ -76,13 +76,35 @@ describe('pgvector identifiers from config (native)', () => {
     expect(await stateCreated()).toBe(false)
   })
 
-  it('passes separators and template text as parameters, never as SQL', async () => {
-    const c: Collection = { ...good, text: { template: `'); DROP TABLE public.victim; -- {body}`, fields: ['body'] } }
+  it('passes separators and template text as parameters or quoted literals, never as SQL', async () => {
+    // The write path sends its UPDATE without parameters (one round trip per round), so the
+    // template is quoted there: its guard must still hash exactly the text pending read.
+    const template = `'); DROP TABLE public.victim; -- \\' $1 E'\\n' {body}`
+    const c: Collection = { ...good, text: { template, fields: ['body'] } }
     await adapter.createGeneration(c, testSpec(1, 8))
     const pages = []
     for await (const page of adapter.pending(c, 1, { batchSize: 10, phase: 'backfill' })) pages.push(...page)
     expect(pages).toHaveLength(5)
-    expect(pages[0]!.text).toBe(`'); DROP TABLE public.victim; -- document 1 on subject 1`)
+    expect(pages[0]!.text).toBe(`'); DROP TABLE public.victim; -- \\' $1 E'\\n' document 1 on subject 1`)
+    await adapter.write(c, 1, pages.map((r) => ({ key: r.key, token: r.token, vector: new Float32Array(8).fill(0.5) })))
+    expect(await adapter.freshness(c, 1)).toMatchObject({ rows: 5, fresh: 5, missing: 0 })
+    expect(await victimIntact()).toBe(true)
+  })
+
+  it('quotes literals the same way whatever standard_conforming_strings says', async () => {
+    const values = [`plain`, `it's`, `back\\slash`, `\\'; DROP TABLE public.victim; --`, `line\nbreak`, `$1 $$ E'x'`]
+    const client = await db.pool.connect()
+    try {
+      for (const conforming of ['on', 'off']) {
+        await client.query(`SET standard_conforming_strings = ${conforming}`)
+        for (const v of values) {
+          const r = await client.query<{ v: string }>(`SELECT ${quoteLiteral(v)}::text AS v`)
+          expect(r.rows[0]!.v).toBe(v)
+        }
+      }
+    } finally {
+      client.release(true)
+    }
     expect(await victimIntact()).toBe(true)
   })
 
