@@ -2,7 +2,7 @@ import type { GenerationSpec, GenerationState, GenerationStatus, Journal, LockIn
 import type { IndexSettings, Profile, VectorStorage } from '../../src/core/types.js'
 import { sqlState, type Queryable } from './driver.js'
 
-/** A build started before fillfactor was saved never changed it, so its restore must leave it alone. */
+/** A build started before an option was saved (fillfactor, vacuum_index_cleanup) never changed it, so its restore must leave it alone. */
 export const LEFT_AS_IS = 'unchanged'
 
 /**
@@ -37,6 +37,7 @@ const STATE_DDL = [
     toast_tuple_target text
   )`,
   `ALTER TABLE embedform.row_layout ADD COLUMN IF NOT EXISTS fillfactor text DEFAULT '${LEFT_AS_IS}'`,
+  `ALTER TABLE embedform.row_layout ADD COLUMN IF NOT EXISTS vacuum_index_cleanup text DEFAULT '${LEFT_AS_IS}'`,
   `CREATE TABLE IF NOT EXISTS embedform.locks (
     collection_key text PRIMARY KEY,
     holder text NOT NULL,
@@ -64,7 +65,7 @@ export async function stateExists(q: Queryable): Promise<boolean> {
   const r = await q.query<{ present: boolean }>(
     `SELECT to_regclass('embedform.generations') IS NOT NULL AND to_regclass('embedform.journal') IS NOT NULL
         AND to_regclass('embedform.locks') IS NOT NULL
-        AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('embedform.row_layout') AND attname = 'fillfactor' AND NOT attisdropped) AS present`,
+        AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('embedform.row_layout') AND attname = 'vacuum_index_cleanup' AND NOT attisdropped) AS present`,
   )
   return r.rows[0]?.present === true
 }

@@ -17,9 +17,16 @@ export interface SessionTuning {
   enableCpuMemArena: boolean
   executionMode: 'sequential' | 'parallel'
   interOpNumThreads: number
+  /**
+   * Intra-op threads spin-wait for the next parallel section instead of sleeping (ORT's
+   * session.intra_op.allow_spinning). Off: alone the encoder ran as fast without it, and in a
+   * backfill the spinning took the cores the database and the tokenizer needed (measured in
+   * docs/encoder.md).
+   */
+  allowSpinning: boolean
 }
 
-export const DEFAULT_TUNING: SessionTuning = { graphOptimizationLevel: 'all', enableCpuMemArena: true, executionMode: 'sequential', interOpNumThreads: 1 }
+export const DEFAULT_TUNING: SessionTuning = { graphOptimizationLevel: 'all', enableCpuMemArena: true, executionMode: 'sequential', interOpNumThreads: 1, allowSpinning: process.env.SPIN === '1' }
 
 export interface SessionSettings {
   device: Device
@@ -57,6 +64,7 @@ async function create(onnxPath: string, provider: ort.InferenceSession.Execution
     graphOptimizationLevel: tuning.graphOptimizationLevel,
     enableCpuMemArena: tuning.enableCpuMemArena,
     executionMode: tuning.executionMode,
+    extra: { session: { intra_op: { allow_spinning: tuning.allowSpinning ? '1' : '0' } } },
   })
 }
 

@@ -34,4 +34,34 @@ describe('inference runs off the JS thread', () => {
     // On the JS thread a run allows a couple of turns around it; off it, the loop turns all along.
     expect(turns).toBeGreaterThan(50 * runs)
   })
+
+  it('a stream tokenizes the next page in turns, so the session is fed while it does', async () => {
+    const page = Array.from({ length: 4 }, () => texts).flat()
+    let t = performance.now()
+    encoder.tokenize(page, 'document')
+    const wholePageMs = performance.now() - t
+    let maxGapMs = 0
+    let encoding = true
+    const spin = async () => {
+      let last = performance.now()
+      while (encoding) {
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        const now = performance.now()
+        maxGapMs = Math.max(maxGapMs, now - last)
+        last = now
+      }
+    }
+    async function* pages() {
+      for (let i = 0; i < 3; i++) yield page.map((text) => ({ text }))
+    }
+    const spinning = spin()
+    let encoded = 0
+    for await (const { vectors } of encoder.encodeStream(pages(), 'document')) encoded += vectors.length
+    encoding = false
+    await spinning
+    expect(encoded).toBe(3 * page.length)
+    // Tokenized in one go, the next page held the JS thread for wholePageMs while the session,
+    // which needs the JS thread to start each sub-batch, sat idle.
+    expect(maxGapMs).toBeLessThan(wholePageMs / 2)
+  })
 })

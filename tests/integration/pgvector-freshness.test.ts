@@ -105,11 +105,12 @@ describe('a cutover that misses nothing (native PostgreSQL)', () => {
 
   it('writes the backfill heap-only: no row re-enters the live HNSW index', async () => {
     await db.sql(`INSERT INTO docs (id, body) SELECT i, 'more text for row ' || i FROM generate_series(10001, 14000) i`)
-    // The application's own setting: kept while the generation builds (it is below 80) and after.
-    await db.sql(`ALTER TABLE docs SET (fillfactor = 70)`)
-    const reloptions = async () => (await db.sql<{ o: string[] | null }>(`SELECT reloptions AS o FROM pg_class WHERE oid = 'public.docs'::regclass`))[0]!.o ?? []
+    // The application's own settings: fillfactor kept while the generation builds (it is below
+    // 80); vacuum_index_cleanup off meanwhile (no vacuum walks the HNSW graphs); both as they were after.
+    await db.sql(`ALTER TABLE docs SET (fillfactor = 70, vacuum_index_cleanup = on)`)
+    const reloptions = async () => ((await db.sql<{ o: string[] | null }>(`SELECT reloptions AS o FROM pg_class WHERE oid = 'public.docs'::regclass`))[0]!.o ?? []).sort()
     await adapter.createGeneration(c, testSpec(3, DIMS))
-    expect(await reloptions()).toEqual(expect.arrayContaining(['toast_tuple_target=128', 'fillfactor=70']))
+    expect(await reloptions()).toEqual(['fillfactor=70', 'toast_tuple_target=128', 'vacuum_index_cleanup=off'])
     // An update that is not heap-only inserts the row's new version into every index of the
     // table, the live HNSW graph included: its size tells whether any row re-entered it.
     const indexSize = async () => (await db.sql<{ n: string }>(`SELECT pg_relation_size('public.docs_embedding_g1_idx')::text AS n`))[0]!.n
@@ -123,11 +124,11 @@ describe('a cutover that misses nothing (native PostgreSQL)', () => {
     expect(await indexSize()).toBe(before)
     // Put back as it was once the generation is gone.
     await adapter.dropGeneration(c, 3)
-    expect(await reloptions()).toEqual(['fillfactor=70'])
-    // Without a setting of its own the table builds with fillfactor 80, then gets the default back.
-    await db.sql(`ALTER TABLE docs RESET (fillfactor)`)
+    expect(await reloptions()).toEqual(['fillfactor=70', 'vacuum_index_cleanup=on'])
+    // Without settings of its own the table builds with fillfactor 80, then gets the defaults back.
+    await db.sql(`ALTER TABLE docs RESET (fillfactor, vacuum_index_cleanup)`)
     await adapter.createGeneration(c, testSpec(4, DIMS))
-    expect(await reloptions()).toEqual(expect.arrayContaining(['toast_tuple_target=128', 'fillfactor=80']))
+    expect(await reloptions()).toEqual(['fillfactor=80', 'toast_tuple_target=128', 'vacuum_index_cleanup=off'])
     await adapter.dropGeneration(c, 4)
     expect(await reloptions()).toEqual([])
   })

@@ -31,6 +31,7 @@ function trials(threads: number): Trial[] {
     { name: 'graphOptimizationLevel=disabled', tuning: { graphOptimizationLevel: 'disabled' } },
     { name: 'enableCpuMemArena=false', tuning: { enableCpuMemArena: false } },
     { name: 'executionMode=parallel (interOp 2)', tuning: { executionMode: 'parallel', interOpNumThreads: 2 } },
+    { name: 'allowSpinning=true', tuning: { allowSpinning: true } },
   ]
   if (threads > 1) list.push({ name: `intraOpNumThreads=${threads - 1}`, threads: threads - 1 })
   list.push({ name: `intraOpNumThreads=${threads * 2} (oversubscribed)`, threads: threads * 2 })
