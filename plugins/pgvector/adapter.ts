@@ -969,12 +969,8 @@ export class PgvectorAdapter implements StoreAdapter {
     const ref = resolveTable(c)
     return this.guard('measure pipeline', ref, async () => {
       const keyType = await this.keyType(ref)
-      const session = await this.driver.session()
-      try {
-        return await probePipeline(session, ref, keyType, probe)
-      } finally {
-        await session.release()
-      }
+      // One connection for the probe's temp tables, taken in turn with writes (on PGlite they share the backend's temp tables).
+      return this.driver.connection((conn) => probePipeline(conn, ref, keyType, probe))
     })
   }
 

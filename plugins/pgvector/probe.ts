@@ -6,7 +6,7 @@
  * table — heap-only or not, how many indexes each row re-enters — is measured, not assumed.
  */
 import type { PipelineMeasurement, PipelineProbe } from '../../src/store/adapter.js'
-import type { Session } from './driver.js'
+import type { Connection } from './driver.js'
 import { quoteIdent } from './identifiers.js'
 import { COMPACT_TOAST_TARGET } from './row-layout.js'
 import { textExpression, type TableRef } from './table-ref.js'
@@ -17,7 +17,7 @@ const PROBE_COLUMN = 'embedform_probe_vector'
 const PROBE_QUEUE = 'embedform_probe_q'
 const PROBE_HASHES = 'embedform_probe_h'
 
-export async function probePipeline(session: Session, ref: TableRef, keyType: string, probe: PipelineProbe): Promise<PipelineMeasurement> {
+export async function probePipeline(session: Connection, ref: TableRef, keyType: string, probe: PipelineProbe): Promise<PipelineMeasurement> {
   const probeRef: TableRef = { ...ref, schema: 'pg_temp', table: PROBE_TABLE, qualified: `pg_temp.${quoteIdent(PROBE_TABLE)}`, collectionKey: `${ref.collectionKey}#probe` }
   try {
     await session.query(`CREATE TEMP TABLE ${quoteIdent(PROBE_TABLE)} (LIKE ${ref.qualified} INCLUDING DEFAULTS INCLUDING STORAGE)`)
@@ -73,7 +73,7 @@ export async function probePipeline(session: Session, ref: TableRef, keyType: st
  * when the session flushes its statistics, so read this backend's own pending counters, which
  * pg_stat_get_xact_* returns outside a transaction block as what it accumulated since the last flush.
  */
-async function updateCounts(session: Session): Promise<{ upd: number; hot: number }> {
+async function updateCounts(session: Connection): Promise<{ upd: number; hot: number }> {
   const r = await session.query<{ upd: number; hot: number }>(
     `SELECT (pg_stat_get_xact_tuples_updated(c.oid) + pg_stat_get_tuples_updated(c.oid))::float8 AS upd,
             (pg_stat_get_xact_tuples_hot_updated(c.oid) + pg_stat_get_tuples_hot_updated(c.oid))::float8 AS hot

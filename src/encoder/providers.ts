@@ -26,7 +26,7 @@ export interface SessionTuning {
   allowSpinning: boolean
 }
 
-export const DEFAULT_TUNING: SessionTuning = { graphOptimizationLevel: 'all', enableCpuMemArena: true, executionMode: 'sequential', interOpNumThreads: 1, allowSpinning: process.env.SPIN === '1' }
+export const DEFAULT_TUNING: SessionTuning = { graphOptimizationLevel: 'all', enableCpuMemArena: true, executionMode: 'sequential', interOpNumThreads: 1, allowSpinning: false }
 
 export interface SessionSettings {
   device: Device
