@@ -106,7 +106,6 @@ function storeError(op: string, object: string, err: unknown): EmbedformError {
   return failure('E_STORE', `${op} failed: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, { location: { object }, cause: err })
 }
 
-/** A cutover that found more pending rows than it may embed while holding writes. */
 /**
  * A backfill page in key order through the key's index, whatever the planner guesses. A new
  * generation's column has no statistics, so `IS NULL` looks rare to the planner, which then
@@ -122,6 +121,7 @@ async function inKeyOrder<T extends Record<string, unknown>>(driver: Driver, q: 
   })
 }
 
+/** A cutover that found more pending rows than it may embed while holding writes. */
 class HeldBehind extends Error {
   constructor(readonly pending: number) {
     super(`${pending} rows pending`)

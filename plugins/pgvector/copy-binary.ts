@@ -2,8 +2,8 @@ import { endianness } from 'node:os'
 
 /**
  * PostgreSQL binary COPY for (text, text, vector) rows, or (int, text, text, vector) with each
- * row's round first. Binary avoids formatting every float
- * as text in JS, which alone capped writes at ~12k rows/s of 384-d vectors (STORE-NOTES.md).
+ * row's round first. Binary avoids formatting every float as text in JS, which alone capped
+ * writes at ~12k rows/s of 384-d vectors (STORE-NOTES.md).
  * pgvector's binary `vector` is int16 dim, int16 unused, float4[dim], all big-endian.
  */
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')

@@ -25,7 +25,7 @@ export interface Connection extends Queryable {
 }
 
 /** A connection kept for a while (advisory locks, index builds with session settings). */
-export interface Session extends Connection {
+export interface Session extends Queryable {
   release(): Promise<void>
 }
 

@@ -110,7 +110,7 @@ export class PgDriver implements Driver {
     client.on('error', onError)
     let released = false
     return {
-      ...clientConnection(client),
+      ...clientQueryable(client),
       async release() {
         if (released) return
         released = true

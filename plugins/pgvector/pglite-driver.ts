@@ -86,7 +86,7 @@ export class PgliteDriver implements Driver {
   }
 
   async session(): Promise<Session> {
-    return { ...connectionOf(this.db), release: async () => undefined }
+    return { ...queryable(this.db), release: async () => undefined }
   }
 
   async close(): Promise<void> {

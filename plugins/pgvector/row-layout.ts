@@ -57,7 +57,7 @@ export async function compactUpdatedRows(tx: Queryable, ref: TableRef): Promise<
        FROM pg_class c WHERE c.oid = $1::regclass`,
     [ref.qualified],
   )
-  const was: Saved = current.rows[0] ?? { toast_tuple_target: null, fillfactor: null, vacuum_index_cleanup: null }
+  const was = current.rows[0] ?? (Object.fromEntries(SAVED.map((o) => [o, null])) as Saved)
   await tx.query(`INSERT INTO embedform.row_layout (collection_key, ${SAVED.join(', ')}) VALUES ($1, ${SAVED.map((_, i) => `$${i + 2}`).join(', ')})`, [ref.collectionKey, ...SAVED.map((o) => was[o])])
   await tx.query(`ALTER TABLE ${ref.qualified} SET (${SAVED.map((o) => `${o} = ${quoteLiteral(BUILD_VALUES[o](was[o]))}`).join(', ')})`)
 }
