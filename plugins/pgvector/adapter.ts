@@ -50,6 +50,7 @@ import { replicaLagMs } from './lag.js'
 import { dependentViews, recreateView } from './views.js'
 import { probePipeline } from './probe.js'
 import { compactUpdatedRows, restoreRowLayout } from './row-layout.js'
+import { tokenHash, tokenSql } from './row-token.js'
 import { preflight } from './preflight.js'
 import * as state from './state.js'
 import { generationColumn, indexName, resolveTable, textExpression, type TableRef } from './table-ref.js'
@@ -463,7 +464,7 @@ export class PgvectorAdapter implements StoreAdapter {
     // trades the key-order index scan for a scan of the whole hash table on every page.
     const skip = zeroVectorPolicy(g.profileSnapshot) === 'skip'
     const recorded = skip ? `, (SELECT h.h FROM ${changeRecord(ref).hashes} h WHERE h.g = ${Math.trunc(g.id)} AND h.k = t.${quoteIdent(ref.key)}::text) AS recorded` : ''
-    const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, md5(${text.sql}) AS token${recorded} FROM ${ref.qualified} t`
+    const select = `SELECT t.${quoteIdent(ref.key)} AS k, ${text.sql} AS text, ${tokenSql('t', text.sql)} AS token${recorded} FROM ${ref.qualified} t`
     const order = `ORDER BY t.${quoteIdent(ref.key)} LIMIT $${limitParam}`
     const queuedSince = `NOT EXISTS (SELECT 1 FROM ${changeRecord(ref).queue} q WHERE q.g = ${Math.trunc(g.id)} AND q.k = t.${quoteIdent(ref.key)}::text AND q.seq > $${seqParam}::bigint)`
     const nullCol = `t.${quoteIdent(g.physical)} IS NULL${range.sql} AND ${queuedSince}`
@@ -479,7 +480,7 @@ export class PgvectorAdapter implements StoreAdapter {
       )
       if (r.rows.length === 0) return
       last = r.rows[r.rows.length - 1]!.k
-      const rows = r.rows.filter((row) => !skip || row.recorded !== row.token).map((row) => ({ key: row.k, text: row.text, token: row.token }))
+      const rows = r.rows.filter((row) => !skip || row.recorded !== tokenHash(row.token)).map((row) => ({ key: row.k, text: row.text, token: row.token }))
       if (rows.length > 0) yield rows
     }
   }
@@ -526,25 +527,39 @@ export class PgvectorAdapter implements StoreAdapter {
   }
 
   /** The table's columns and its key column's SQL type (E_COLUMN_MISSING without one). */
-  private async keyedColumns(ref: TableRef): Promise<{ table: TableFacts; columns: Map<string, ColumnFacts>; keyType: string }> {
+  private keyedColumns(ref: TableRef): Promise<{ table: TableFacts; columns: Map<string, ColumnFacts>; keyType: string }> {
+    return this.keyedColumnsAndIndexes(ref, false)
+  }
+
+  /** keyedColumns, and the table's indexes read beside the columns when `withIndexes`. */
+  private async keyedColumnsAndIndexes(
+    ref: TableRef,
+    withIndexes: boolean,
+  ): Promise<{ table: TableFacts; columns: Map<string, ColumnFacts>; keyType: string; indexes: IndexFacts[] }> {
     const table = await this.requireTable(ref)
-    const columns = await columnFacts(this.driver, table.oid)
+    const [columns, indexes] = await Promise.all([columnFacts(this.driver, table.oid), withIndexes ? indexFacts(this.driver, table.oid) : []])
     const keyType = columns.get(ref.key)?.type
     if (!keyType) throw failure('E_COLUMN_MISSING', `key column ${ref.key} does not exist`, { location: { object: objectName(ref, ref.key) } })
-    return { table, columns, keyType }
+    return { table, columns, keyType, indexes }
   }
 
   private async writeTarget(c: Collection, ref: TableRef, generation: number, opts: WriteOptions): Promise<WriteTarget & { dimensions: number }> {
-    const g = await this.requireGeneration(c, ref, generation)
+    // Independent catalog reads, side by side: a batch waits for the longest chain (two round
+    // trips) instead of all five. Settled both, so a missing generation is reported before a
+    // missing table, as one at a time would.
+    const [gen, keyed] = await Promise.allSettled([this.requireGeneration(c, ref, generation), this.keyedColumnsAndIndexes(ref, true)])
+    if (gen.status === 'rejected') throw gen.reason
+    if (keyed.status === 'rejected') throw keyed.reason
+    const g = gen.value
+    const { columns, keyType, indexes } = keyed.value
     if (g.status === 'live' && !opts.live) {
       throw failure('E_WRITE_LIVE', `generation ${generation} is live; embedform writes the column the application reads only when syncing it`, {
         location: { object: objectName(ref, g.physical) },
         hint: 'keep the live generation fresh with `embedform sync`',
       })
     }
-    const { table, columns, keyType } = await this.keyedColumns(ref)
     const attnum = columns.get(g.physical)?.attnum
-    const indexed = attnum !== undefined && (await indexFacts(this.driver, table.oid)).some((i) => i.attnums.includes(attnum))
+    const indexed = attnum !== undefined && indexes.some((i) => i.attnums.includes(attnum))
     return { ref, generation, physical: g.physical, storage: g.storage, keyType, dimensions: g.dimensions, indexed }
   }
 

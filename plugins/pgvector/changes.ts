@@ -92,9 +92,6 @@ export async function installChangeRecord(tx: Queryable, ref: TableRef, generati
   await tx.query(
     `CREATE OR REPLACE FUNCTION ${r.fn}() RETURNS trigger LANGUAGE plpgsql AS $body$
      BEGIN
-       IF current_setting('${WRITER_SETTING}', true) = 'on' THEN
-         RETURN NULL;
-       END IF;
        IF TG_OP = 'UPDATE' THEN
          ${vectorEdits}
          IF NEW.${key} IS NOT DISTINCT FROM OLD.${key} AND ${sameText} THEN
@@ -114,8 +111,10 @@ export async function installChangeRecord(tx: Queryable, ref: TableRef, generati
   )
   const watched = [...new Set([ref.key, ...ref.textColumns, ...generations.map((g) => g.physical)])].map(quoteIdent).join(', ')
   await tx.query(
+    // Tested in WHEN, embedform's own writes queue no trigger event at all: as a test inside the
+    // function, every row written paid for an event and a PL/pgSQL call (1.2 µs of a row's 21).
     `CREATE TRIGGER ${quoteIdent(r.trigger)} AFTER INSERT OR DELETE OR UPDATE OF ${watched}
-       ON ${ref.qualified} FOR EACH ROW EXECUTE FUNCTION ${r.fn}()`,
+       ON ${ref.qualified} FOR EACH ROW WHEN (current_setting('${WRITER_SETTING}', true) IS DISTINCT FROM 'on') EXECUTE FUNCTION ${r.fn}()`,
   )
 }
 

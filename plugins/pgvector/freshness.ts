@@ -6,6 +6,7 @@ import type { Freshness, PendingRow, QueueSlices, RowKey } from '../../src/store
 import { changeRecord } from './changes.js'
 import type { Queryable } from './driver.js'
 import { quoteIdent } from './identifiers.js'
+import { tokenSql } from './row-token.js'
 import { textExpression, type TableRef } from './table-ref.js'
 
 export interface QueuedRow {
@@ -37,7 +38,7 @@ export async function queuePage(
   const r = await q.query<QueuedRow>(
     `SELECT c.k AS qk, c.seq::text AS seq, t.${quoteIdent(ref.key)} AS k,
             CASE WHEN t.${quoteIdent(ref.key)} IS NULL THEN NULL ELSE ${text.sql} END AS text,
-            CASE WHEN t.${quoteIdent(ref.key)} IS NULL THEN NULL ELSE md5(${text.sql}) END AS token,
+            CASE WHEN t.${quoteIdent(ref.key)} IS NULL THEN NULL ELSE ${tokenSql('t', text.sql)} END AS token,
             (t.${quoteIdent(physical)} IS NOT NULL AND h.h = md5(${text.sql})) AS fresh
        FROM (SELECT k, seq FROM ${rec.queue} WHERE g = $1 AND seq > $2::bigint${sliced.sql} ORDER BY seq LIMIT $3) c
        LEFT JOIN ${ref.qualified} t ON t.${quoteIdent(ref.key)} = c.k::${keyType}

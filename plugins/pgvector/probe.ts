@@ -9,6 +9,7 @@ import type { PipelineMeasurement, PipelineProbe } from '../../src/store/adapter
 import type { Connection } from './driver.js'
 import { quoteIdent } from './identifiers.js'
 import { COMPACT_TOAST_TARGET } from './row-layout.js'
+import { tokenSql } from './row-token.js'
 import { textExpression, type TableRef } from './table-ref.js'
 import { writeInRounds } from './write-path.js'
 
@@ -38,7 +39,7 @@ export async function probePipeline(session: Connection, ref: TableRef, keyType:
     const text = textExpression(probeRef, 't', 1)
     let t = performance.now()
     const read = await session.query<{ k: string; text: string; token: string }>(
-      `SELECT t.${quoteIdent(ref.key)}::text AS k, ${text.sql} AS text, md5(${text.sql}) AS token FROM ${probeRef.qualified} t ORDER BY t.${quoteIdent(ref.key)}`,
+      `SELECT t.${quoteIdent(ref.key)}::text AS k, ${text.sql} AS text, ${tokenSql('t', text.sql)} AS token FROM ${probeRef.qualified} t ORDER BY t.${quoteIdent(ref.key)}`,
       text.params,
     )
     const readMs = performance.now() - t
