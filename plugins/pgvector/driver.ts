@@ -16,6 +16,8 @@ export interface Queryable {
 
 /** One connection held across statements: temp tables and session state carry from one to the next. */
 export interface Connection extends Queryable {
+  /** As Driver.native: false on PGlite, whose one backend no other session shares. */
+  readonly native: boolean
   /**
    * Statements without parameters, sent in one round trip; the rows each one returned. When one
    * fails the rest are skipped and an open transaction is rolled back, so the connection is

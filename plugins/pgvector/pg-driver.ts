@@ -29,6 +29,7 @@ function clientQueryable(client: pg.PoolClient): Queryable {
 function clientConnection(client: pg.PoolClient): Connection {
   return {
     ...clientQueryable(client),
+    native: true,
     async script(statements) {
       try {
         // Without parameters node-postgres sends the simple query protocol: several statements, one round trip.

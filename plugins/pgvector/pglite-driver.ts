@@ -26,6 +26,7 @@ function queryable(db: Runner): Queryable {
 function connectionOf(db: PGlite): Connection {
   return {
     ...queryable(db),
+    native: false,
     async script(statements) {
       try {
         const results = await db.exec(statements.join(';\n'))

@@ -204,22 +204,24 @@ export async function writeInRounds(conn: Connection, t: WriteTarget, rows: Vect
       rounds.flatMap((round, i) => round.map(() => i)),
     ),
   )
+  // Only other sessions' snapshots hold back pruning: none on PGlite, none to wait for when indexed.
+  const waitForReaders = conn.native && !t.indexed
   let written = 0
   let previousXid: string | undefined
   for (let i = 0; i < rounds.length; i++) {
-    const wait = previousXid && !t.indexed ? [awaitPruning(previousXid)] : []
     const results = await conn.script([
       'BEGIN',
       // A batch lost in a crash is simply pending again (resume re-embeds it), so it need not wait for fsync.
       'SET LOCAL synchronous_commit = off',
       WRITE_SETTINGS,
-      ...wait,
+      ...(previousXid ? [awaitPruning(previousXid)] : []),
       guardedUpdate(t, `(SELECT k, token, v FROM embedform_rounds WHERE r = ${i})`),
       `SELECT (txid_current() % 4294967296)::text AS xid`,
       'COMMIT',
     ])
-    written += results[3 + wait.length]!.rows.length
-    previousXid = String((results[4 + wait.length]!.rows[0] as { xid: string }).xid)
+    const [updated, xid] = results.slice(-3, -1)
+    written += updated!.rows.length
+    if (waitForReaders) previousXid = String((xid!.rows[0] as { xid: string }).xid)
   }
   return written
 }

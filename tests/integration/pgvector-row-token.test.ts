@@ -29,7 +29,7 @@ afterAll(async () => {
 describe.each(drivers)('row tokens ($name)', ({ kind, open }) => {
   let driver: Driver
   let adapter: PgvectorAdapter
-  let table = 0
+  let tables = 0
   beforeAll(async () => {
     driver = await open()
     adapter = new PgvectorAdapter(kind, driver, { ownsDriver: true })
@@ -40,7 +40,7 @@ describe.each(drivers)('row tokens ($name)', ({ kind, open }) => {
 
   /** A fresh table of three rows with a generation being built; its pending rows, read once. */
   async function readRows(): Promise<{ c: Collection; rows: PendingRow[] }> {
-    const name = `tok_${kind}_${++table}`
+    const name = `tok_${kind}_${++tables}`
     await driver.query(`CREATE TABLE public.${name} (id bigint PRIMARY KEY, body text, note text)`)
     await driver.query(`INSERT INTO public.${name} (id, body) VALUES (1, 'first text'), (2, 'second text'), (3, 'third text')`)
     const c: Collection = { name, store: 'pg', profile: 'p', target: name, key: 'id', text: { columns: ['body'], separator: ' ' }, vector: 'embedding' }
