@@ -2,7 +2,7 @@
  * Migration cost on a table shaped like a real one (issue #17): a live 384-d column WITH an HNSW
  * index, a retained generation with its own HNSW index, ~1 kB of real text per row. For each size:
  *
- * - write path: the adapter's own write (binary COPY + one UPDATE, apply's 1,000-row batches) of
+ * - write path: the adapter's own write (binary COPY + one UPDATE, apply's own batches) of
  *   384-d vectors into a new generation, rows/s; the share of heap-only updates; the live index's
  *   size before and after (a write that is not heap-only re-enters it); reader latency (kNN on the
  *   live column) before and during the writes;
@@ -29,6 +29,7 @@ import type { Collection } from '../src/core/types.js'
 import { openEncoder } from '../src/encoder/index.js'
 import { makePlan } from '../src/plan/index.js'
 import type { StoreAdapter } from '../src/store/adapter.js'
+import { batchRows } from '../src/store/batch-rows.js'
 import { plugin } from '../plugins/pgvector/index.js'
 import { testSpec } from '../tests/conformance/generation-spec.js'
 import { PROFILES, writeProject } from '../tests/helpers/cli.js'
@@ -39,9 +40,9 @@ const SIZES = (process.env.BENCH_SIZES ?? '10000,50000,200000').split(',').map(N
 const FILLFACTOR = Number(process.env.BENCH_FILLFACTOR ?? 100)
 /** The encoder's intra-op threads (the profile's `threads`); unset: every core. */
 const THREADS = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined
-/** apply's own page size (ApplyOptions.batchSize default). */
-const PAGE = 1000
 const LIVE_DIMS = 384
+/** bert-tiny's dimensions (the backfill's profile below). */
+const BACKFILL_DIMS = 32
 const CORPUS = 8000
 
 PROFILES['bert-tiny'] = `name: bert-tiny
@@ -108,12 +109,12 @@ async function seed(db: TestDatabase, n: number): Promise<void> {
 }
 
 /** Makes the adopted live generation retained behind a new live one (both with HNSW indexes). */
-async function retainedGeneration(adapter: StoreAdapter): Promise<void> {
+async function retainedGeneration(adapter: StoreAdapter, page: number): Promise<void> {
   const c = { ...collection, adoptedProfile: undefined }
   await adapter.createGeneration(c, testSpec(2, LIVE_DIMS))
   let i = 0
-  for await (const page of adapter.pending(c, 2, { batchSize: PAGE, phase: 'backfill' })) {
-    await adapter.write(c, 2, page.map((r) => ({ key: r.key, token: r.token, vector: randomVector(LIVE_DIMS, ++i) })))
+  for await (const rows of adapter.pending(c, 2, { batchSize: page, phase: 'backfill' })) {
+    await adapter.write(c, 2, rows.map((r) => ({ key: r.key, token: r.token, vector: randomVector(LIVE_DIMS, ++i) })))
   }
   await adapter.buildIndex(c, 2)
   const done = await adapter.cutover(c, 2, { maxHeldRows: 0 })
@@ -146,7 +147,7 @@ function reader(url: string) {
   return { samples, stop: async () => ((running = false), done) }
 }
 
-async function writePath(db: TestDatabase, adapter: StoreAdapter) {
+async function writePath(db: TestDatabase, adapter: StoreAdapter, batchSize: number) {
   await adapter.createGeneration(collection, testSpec(3, LIVE_DIMS, { ...testSpec(3, LIVE_DIMS).index, pgvector: { type: 'none', m: 16, efConstruction: 64 } }))
   const read = reader(db.url)
   await new Promise((r) => setTimeout(r, 1500))
@@ -155,7 +156,7 @@ async function writePath(db: TestDatabase, adapter: StoreAdapter) {
   let rows = 0
   let writeMs = 0
   const started = performance.now()
-  for await (const page of adapter.pending(collection, 3, { batchSize: PAGE, phase: 'backfill' })) {
+  for await (const page of adapter.pending(collection, 3, { batchSize, phase: 'backfill' })) {
     const vectors = page.map((r, i) => ({ key: r.key, token: r.token, vector: randomVector(LIVE_DIMS, rows + i + 1) }))
     const t = performance.now()
     await adapter.write(collection, 3, vectors)
@@ -181,13 +182,13 @@ async function writePath(db: TestDatabase, adapter: StoreAdapter) {
   }
 }
 
-async function encoderTextsPerSecond(dir: string, texts: string[]): Promise<number> {
+async function encoderTextsPerSecond(dir: string, texts: string[], page: number): Promise<number> {
   const config = await loadConfig({ configPath: join(dir, 'embedding.config.yaml') })
   const encoder = await openEncoder(config.profiles['bert-tiny']!)
   try {
-    await encoder.encode(texts.slice(0, PAGE), 'document')
+    await encoder.encode(texts.slice(0, page), 'document')
     const t = performance.now()
-    for (let i = 0; i < texts.length; i += PAGE) await encoder.encode(texts.slice(i, i + PAGE), 'document')
+    for (let i = 0; i < texts.length; i += page) await encoder.encode(texts.slice(i, i + page), 'document')
     return (texts.length * 1000) / (performance.now() - t)
   } finally {
     await encoder.close()
@@ -220,9 +221,12 @@ async function measureSize(n: number) {
   const dir = mkdtempSync(join(tmpdir(), 'embedform-bench-migration-'))
   const adapter = await plugin.create({ name: 'main', kind: 'pgvector', url: db.url }, { baseDir: dir })
   try {
+    // apply's own batches: what the store chooses for each width when no --batch-size is given.
+    const writeBatch = batchRows(undefined, adapter.capabilities, LIVE_DIMS)
+    const backfillBatch = batchRows(undefined, adapter.capabilities, BACKFILL_DIMS)
     await seed(db, n)
-    await retainedGeneration(adapter)
-    const write = await writePath(db, adapter)
+    await retainedGeneration(adapter, writeBatch)
+    const write = { batchRows: writeBatch, ...(await writePath(db, adapter, writeBatch)) }
     await adapter.close()
     writeProject(dir, { kind: 'pgvector', url: db.url }, 'bert-tiny')
     const passages = spamPassages(CORPUS)
@@ -232,9 +236,9 @@ async function measureSize(n: number) {
     })
     // Before and after the backfill: other load on the machine drifts over minutes, and one
     // measurement taken at a quieter moment than the backfill would skew the ratio.
-    const encoderBefore = await encoderTextsPerSecond(dir, texts)
+    const encoderBefore = await encoderTextsPerSecond(dir, texts, backfillBatch)
     const fill = await backfill(dir)
-    const encoderAfter = await encoderTextsPerSecond(dir, texts)
+    const encoderAfter = await encoderTextsPerSecond(dir, texts, backfillBatch)
     const encoder = (encoderBefore + encoderAfter) / 2
     const actualSeconds = fill.ms / 1000
     const backfillRate = (fill.rows * 1000) / fill.ms
@@ -243,6 +247,7 @@ async function measureSize(n: number) {
       writePath: write,
       backfill: {
         model: 'builtin:bert-tiny',
+        batchRows: backfillBatch,
         rows: fill.rows,
         seconds: Number(actualSeconds.toFixed(1)),
         rowsPerSecond: Math.round(backfillRate),

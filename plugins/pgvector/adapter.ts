@@ -54,7 +54,7 @@ import { tokenHash, tokenSql } from './row-token.js'
 import { preflight } from './preflight.js'
 import * as state from './state.js'
 import { generationColumn, indexName, resolveTable, textExpression, type TableRef } from './table-ref.js'
-import { writeInRounds, writeVectors, type WriteTarget } from './write-path.js'
+import { writeInRounds, writeVectors, WRITE_BATCH, type WriteTarget } from './write-path.js'
 
 export interface PgvectorAdapterOptions {
   /** maintenance_work_mem for index builds; HNSW builds are far faster when the graph fits. */
@@ -149,7 +149,7 @@ export class PgvectorAdapter implements StoreAdapter {
     options: Partial<PgvectorAdapterOptions> = {},
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...options }
-    this.capabilities = { concurrentIndex: driver.native, hybridSearch: false, inPlaceIndexRebuild: true, maxIndexDimensions: { vector: 2_000, halfvec: 4_000 } }
+    this.capabilities = { concurrentIndex: driver.native, hybridSearch: false, inPlaceIndexRebuild: true, maxIndexDimensions: { vector: 2_000, halfvec: 4_000 }, batch: WRITE_BATCH }
   }
 
   private async guard<T>(op: string, ref: TableRef, fn: () => Promise<T>, column?: string): Promise<T> {

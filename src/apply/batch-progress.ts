@@ -1,5 +1,5 @@
 /**
- * Progress at the pace of the encoder, not of the store: a store page holds ~1,000 rows and an
+ * Progress at the pace of the encoder, not of the store: a store page holds thousands of rows and an
  * encoder batch `batch_size` (32), so counting pages leaves a slow model's bar still for minutes.
  * The wrapper hands the encoder one batch at a time and reports each as it comes out; the pump
  * still receives whole pages, in order, so reads and writes stay page-sized.

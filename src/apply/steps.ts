@@ -8,6 +8,7 @@ import type { Collection, Profile } from '../core/types.js'
 import type { Encoder } from '../encoder/types.js'
 import type { CollectionPlan, EngineContext, PlanStep } from '../plan/types.js'
 import type { GenerationSpec, GenerationState, StoreAdapter } from '../store/adapter.js'
+import { batchRows } from '../store/batch-rows.js'
 import { leasedBackfill } from '../workers/backfill.js'
 import { withBatchProgress } from './batch-progress.js'
 import { pump, type PumpArgs } from './pump.js'
@@ -90,7 +91,7 @@ async function encodePass(sc: StepContext, step: PlanStep, phase: 'backfill' | '
     encoder,
     zeroVectors: sc.plan.profile.zeroVectors,
     phase,
-    batchSize: sc.opts.batchSize ?? 1000,
+    batchSize: batchRows(sc.opts.batchSize, sc.adapter.capabilities, sc.plan.profile.dimensions),
     retryBaseMs: sc.opts.retryBaseMs ?? 500,
     ...(sc.opts.signal ? { signal: sc.opts.signal } : {}),
     ...(sc.throttle ? { throttle: sc.throttle } : {}),
@@ -119,7 +120,7 @@ async function sharedBackfill(sc: StepContext, step: PlanStep, w: NonNullable<St
     zeroVectors: sc.plan.profile.zeroVectors,
     holder: w.holder,
     ttlMs: w.ttlMs,
-    batchSize: sc.opts.batchSize ?? 1000,
+    batchSize: batchRows(sc.opts.batchSize, sc.adapter.capabilities, sc.plan.profile.dimensions),
     retryBaseMs: sc.opts.retryBaseMs ?? 500,
     ...(sc.opts.signal ? { signal: sc.opts.signal } : {}),
     onWritten: (done) => {

@@ -16,6 +16,7 @@ import { verifySavedPlan } from '../plan/trust.js'
 import { DEFAULT_LEASE_MS, DEFAULT_RANGE_ROWS } from '../workers/backfill.js'
 import { startLocalWorkers, type LocalWorkers } from '../workers/spawn.js'
 import type { EngineContext, Plan } from '../plan/types.js'
+import { batchSizeFlag } from '../cli/batch-size-flag.js'
 
 export default class Apply extends BaseCommand {
   static override description = `Move the stores to what the configuration says: create the new generation, backfill it, catch up writes made meanwhile, build its index, verify it, run the quality gate, and cut over atomically. The previous generation is retained for \`embedform rollback\`.
@@ -43,7 +44,7 @@ Resumable: interrupt it (Ctrl-C, or a crash) and run the same command again; it 
   static override flags = {
     'auto-approve': Flags.boolean({ description: 'Apply without asking for confirmation (required without a terminal).', default: false }),
     'skip-gate': Flags.boolean({ description: 'Cut over even when the profile declares a quality gate, without evaluating it.', default: false }),
-    'batch-size': Flags.integer({ description: 'Rows per read / encode / write batch (default 1000).', min: 1 }),
+    'batch-size': batchSizeFlag,
     workers: Flags.integer({
       description: 'Backfill with N cooperating processes: this one and N-1 local `embedform worker`s; workers on other machines may join (`embedform worker`). The store leases the work: key ranges on PostgreSQL, slices of a point-in-time on OpenSearch.',
       min: 1,

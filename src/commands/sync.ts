@@ -8,6 +8,7 @@ import { type EmbedformError, ExitCode } from '../core/errors.js'
 import type { ProgressEvent } from '../core/events.js'
 import type { EngineContext } from '../plan/types.js'
 import { sync, watch, type SyncResult, type WatchPass, type WatchSummary } from '../sync/index.js'
+import { batchSizeFlag } from '../cli/batch-size-flag.js'
 
 export default class Sync extends BaseCommand {
   static override description = `Keep the live generation fresh after the cutover: embed every row the application inserted or whose text it edited since its vector was made (stale or missing), with the profile stored with that generation, and write the vector into the column / index the application reads.
@@ -37,7 +38,7 @@ Exit codes: 0 done, 1 failure (or rows that still fail after their retries), 2 b
   static override flags = {
     watch: Flags.boolean({ description: 'Keep running and embed changes as they are committed.', default: false }),
     'all-generations': Flags.boolean({ description: 'Also keep retained generations fresh, so a rollback has nothing to re-embed.', default: false }),
-    'batch-size': Flags.integer({ description: 'Rows per read / encode / write batch.', default: 1000, min: 1 }),
+    'batch-size': batchSizeFlag,
     'sweep-ms': Flags.integer({ description: 'With --watch: how often to sweep the whole generation as a safety net.', default: 60_000, min: 100 }),
     'poll-ms': Flags.integer({ description: 'With --watch, on stores that cannot push changes (OpenSearch): how often to look.', default: 1_000, min: 10 }),
     'lease-ms': Flags.integer({ description: 'With --watch on PostgreSQL: a queue slice a dead watcher held is taken over this long after its last renewal.', default: 30_000, min: 100 }),

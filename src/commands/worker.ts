@@ -5,6 +5,7 @@ import { formatDuration } from '../cli/progress.js'
 import { type EmbedformError } from '../core/errors.js'
 import { DEFAULT_LEASE_MS } from '../workers/backfill.js'
 import { joinBackfill, type JoinResult } from '../workers/join.js'
+import { batchSizeFlag } from '../cli/batch-size-flag.js'
 
 export default class Worker extends BaseCommand {
   static override description = `Join the backfill of an apply in flight, from this machine or any other that reaches the store: the work is split into units leased in the store itself, and each worker embeds the units it claims and ends when none is left. On PostgreSQL a unit is a key range (claimed with FOR UPDATE SKIP LOCKED); on OpenSearch it is one slice of a sliced point-in-time search (claimed by a write conditional on the lease document's _seq_no). The apply must have been started with \`embedform apply --workers N\` (which also starts N-1 workers itself).
@@ -24,7 +25,7 @@ A worker that dies (kill -9, a lost machine) stops renewing its lease; another w
   static override flags = {
     'lease-ms': Flags.integer({ description: 'A claimed range or slice is free for others this long after this worker last renewed it.', default: DEFAULT_LEASE_MS, min: 100 }),
     'wait-ms': Flags.integer({ description: 'How long to wait for a shared backfill to appear.', default: 60_000, min: 0 }),
-    'batch-size': Flags.integer({ description: 'Rows per read / encode / write batch.', default: 1000, min: 1 }),
+    'batch-size': batchSizeFlag,
   }
 
   async run(): Promise<void> {

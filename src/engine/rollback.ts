@@ -7,6 +7,7 @@ import { failure, inputError, isEmbedformError } from '../core/errors.js'
 import { selectCollections } from '../plan/make.js'
 import type { EngineContext } from '../plan/types.js'
 import type { GenerationState, LiveState } from '../store/adapter.js'
+import { batchRows } from '../store/batch-rows.js'
 import type { RollbackResult } from '../apply/types.js'
 import { pump } from '../apply/pump.js'
 import { MAX_CATCHUP_PASSES } from '../apply/steps.js'
@@ -110,7 +111,7 @@ export async function rollback(ctx: EngineContext, collectionName: string, opts:
           encoder: encoder!,
           zeroVectors: zeroVectorPolicy(target.profileSnapshot),
           phase,
-          batchSize: opts.batchSize ?? 1000,
+          batchSize: batchRows(opts.batchSize, adapter.capabilities, target.dimensions),
           retryBaseMs: 500,
           writeOptions: { live: false },
           ...(opts.signal ? { signal: opts.signal } : {}),

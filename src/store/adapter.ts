@@ -378,6 +378,12 @@ export interface AdapterCapabilities {
   inPlaceIndexRebuild: boolean
   /** Largest dimensions an index supports for each storage. */
   maxIndexDimensions: Record<VectorStorage, number>
+  /**
+   * The batch the store writes best, used when the user sets no `--batch-size`: at most `rows`
+   * rows and at most `vectorBytes` of float32 vectors (so wide vectors get fewer rows). Absent:
+   * DEFAULT_BATCH_ROWS (store/batch-rows.ts).
+   */
+  batch?: { rows: number; vectorBytes: number }
 }
 
 /** One measured run of the real pipeline on sampled rows: what plan's estimates come from. */

@@ -9,6 +9,7 @@ import type { Collection } from '../core/types.js'
 import { selectCollections } from '../plan/make.js'
 import type { EngineContext } from '../plan/types.js'
 import type { GenerationState, StoreAdapter } from '../store/adapter.js'
+import { batchRows } from '../store/batch-rows.js'
 import { MAX_CATCHUP_PASSES } from '../apply/steps.js'
 import { sleep, throwIfAborted } from '../apply/retry.js'
 import { GenerationEncoders } from './encoders.js'
@@ -97,7 +98,7 @@ async function syncGeneration(adapter: StoreAdapter, c: Collection, g: Generatio
     encoder: run.encoder,
     zeroVectors: zeroVectorPolicy(g.profileSnapshot),
     failures,
-    batchSize: opts.batchSize ?? 1000,
+    batchSize: batchRows(opts.batchSize, adapter.capabilities, g.dimensions),
     emit,
     step,
     total,

@@ -15,6 +15,7 @@ import { isEmbedformError } from '../core/errors.js'
 import type { Collection } from '../core/types.js'
 import type { EngineContext } from '../plan/types.js'
 import type { ChangeSubscription, QueueSlices, StoreAdapter } from '../store/adapter.js'
+import { batchRows } from '../store/batch-rows.js'
 import { sleep } from '../apply/retry.js'
 import { GenerationEncoders } from './encoders.js'
 import { FailedRows } from './failures.js'
@@ -160,7 +161,7 @@ export async function watch(ctx: EngineContext, collectionName: string, opts: Wa
         encoder,
         zeroVectors: zeroVectorPolicy(g.profileSnapshot),
         failures,
-        batchSize: opts.batchSize ?? 1000,
+        batchSize: batchRows(opts.batchSize, adapter.capabilities, g.dimensions),
         emit: ctx.onEvent ?? (() => undefined),
         step: `${col.name}/g${g.id}/watch`,
         signal: opts.signal,

@@ -558,6 +558,10 @@ export function conformanceSuite(name: string, makeHarness: () => Promise<Harnes
       expect(caps.maxIndexDimensions.vector).toBeGreaterThanOrEqual(DIMS)
       // 0: the store does not offer that storage at all.
       expect(caps.maxIndexDimensions.halfvec).toBeGreaterThanOrEqual(0)
+      if (caps.batch) {
+        expect(Number.isInteger(caps.batch.rows) && caps.batch.rows > 0).toBe(true)
+        expect(caps.batch.vectorBytes).toBeGreaterThan(0)
+      }
     })
 
     it('describes adoption only when something needs adopting', async (ctx) => {

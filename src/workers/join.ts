@@ -7,6 +7,7 @@ import { failure } from '../core/errors.js'
 import { selectCollections } from '../plan/make.js'
 import type { EngineContext } from '../plan/types.js'
 import type { KeyRange } from '../store/adapter.js'
+import { batchRows } from '../store/batch-rows.js'
 import { sleep, throwIfAborted } from '../apply/retry.js'
 import { leasedBackfill, supportsLeases } from './backfill.js'
 import { zeroVectorPolicy } from '../core/zero-vectors.js'
@@ -59,7 +60,7 @@ export async function joinBackfill(ctx: EngineContext, collectionName: string, o
           zeroVectors: zeroVectorPolicy(g.profileSnapshot),
           holder: opts.holder,
           ttlMs: opts.ttlMs,
-          batchSize: opts.batchSize ?? 1000,
+          batchSize: batchRows(opts.batchSize, adapter.capabilities, g.dimensions),
           retryBaseMs: 500,
           ...(opts.signal ? { signal: opts.signal } : {}),
           onWritten: (n) => (rowsWritten = n),
