@@ -22,7 +22,17 @@
  * needed. `vacuum_index_cleanup = off` defers that index pass (dead line pointers stay, 4 bytes
  * each, the space of dead rows is still reclaimed) to the first vacuum after the build ends.
  *
- * All three settings are the table's, so the application's own writes and vacuums follow them
+ * The backfill's own writes count as modifications of the table, so autovacuum would also ANALYZE
+ * it after every tenth of the table written, each time reading a 30,000-row sample with its
+ * TOASTed vectors, and the ANALYZE's snapshot keeps every row version the write leaves dead
+ * meanwhile from being pruned: rows then find no room on their page and move, each move an
+ * insert into every HNSW graph (measured at 50k rows with ANALYZE running beside the write:
+ * 59–109 rows moved, 13.6–17.2k rows/s against 1 and 27.3k). While a generation builds,
+ * `autovacuum_analyze_threshold` is raised by the table's row count: the application's own
+ * changes still bring an ANALYZE at about the point they would have, on top of the one write per
+ * row the backfill makes.
+ *
+ * All four settings are the table's, so the application's own writes and vacuums follow them
  * while a generation is building; they are put back exactly as they were at cutover or when the
  * building generation is dropped.
  */
@@ -36,6 +46,17 @@ export const COMPACT_TOAST_TARGET = 128
 /** Room for a few compact row versions (~150 bytes each) on every page a moved row lands on. */
 export const BUILD_FILLFACTOR = 80
 
+/** The largest value an integer reloption takes. */
+const MAX_INT_OPTION = 2_147_483_647
+
+/** What the build's values are computed from besides the table's own options. */
+interface TableFacts {
+  /** pg_class.reltuples (-1: never vacuumed or analyzed). */
+  rows: number
+  /** The server's autovacuum_analyze_threshold, for a table that sets none. */
+  analyzeThreshold: number
+}
+
 /**
  * Each saved option and the value it takes while a generation builds, from the table's own
  * (null: not set on the table).
@@ -44,6 +65,8 @@ const BUILD_VALUES = {
   toast_tuple_target: () => String(COMPACT_TOAST_TARGET),
   fillfactor: (was: string | null) => String(Math.min(BUILD_FILLFACTOR, parseSetting(was) ?? 100)),
   vacuum_index_cleanup: () => 'off',
+  autovacuum_analyze_threshold: (was: string | null, t: TableFacts) =>
+    String(Math.min(MAX_INT_OPTION, (parseSetting(was) ?? t.analyzeThreshold) + Math.max(0, Math.round(t.rows)))),
 } as const
 type Option = keyof typeof BUILD_VALUES
 const SAVED = Object.keys(BUILD_VALUES) as Option[]
@@ -52,14 +75,15 @@ type Saved = Record<Option, string | null>
 export async function compactUpdatedRows(tx: Queryable, ref: TableRef): Promise<void> {
   const saved = await tx.query(`SELECT 1 FROM embedform.row_layout WHERE collection_key = $1`, [ref.collectionKey])
   if (saved.rows.length > 0) return
-  const current = await tx.query<Saved>(
-    `SELECT ${SAVED.map((o) => `(SELECT substr(o, ${o.length + 2}) FROM unnest(c.reloptions) o WHERE o LIKE '${o}=%') AS ${o}`).join(', ')}
+  const current = await tx.query<Saved & TableFacts>(
+    `SELECT ${SAVED.map((o) => `(SELECT substr(o, ${o.length + 2}) FROM unnest(c.reloptions) o WHERE o LIKE '${o}=%') AS ${o}`).join(', ')},
+            c.reltuples::float8 AS rows, current_setting('autovacuum_analyze_threshold')::int AS "analyzeThreshold"
        FROM pg_class c WHERE c.oid = $1::regclass`,
     [ref.qualified],
   )
-  const was = current.rows[0] ?? (Object.fromEntries(SAVED.map((o) => [o, null])) as Saved)
+  const was = current.rows[0] ?? { ...(Object.fromEntries(SAVED.map((o) => [o, null])) as Saved), rows: 0, analyzeThreshold: 0 }
   await tx.query(`INSERT INTO embedform.row_layout (collection_key, ${SAVED.join(', ')}) VALUES ($1, ${SAVED.map((_, i) => `$${i + 2}`).join(', ')})`, [ref.collectionKey, ...SAVED.map((o) => was[o])])
-  await tx.query(`ALTER TABLE ${ref.qualified} SET (${SAVED.map((o) => `${o} = ${quoteLiteral(BUILD_VALUES[o](was[o]))}`).join(', ')})`)
+  await tx.query(`ALTER TABLE ${ref.qualified} SET (${SAVED.map((o) => `${o} = ${quoteLiteral(BUILD_VALUES[o](was[o], was))}`).join(', ')})`)
 }
 
 export async function restoreRowLayout(tx: Queryable, ref: TableRef): Promise<void> {

@@ -38,6 +38,7 @@ const STATE_DDL = [
   )`,
   `ALTER TABLE embedform.row_layout ADD COLUMN IF NOT EXISTS fillfactor text DEFAULT '${LEFT_AS_IS}'`,
   `ALTER TABLE embedform.row_layout ADD COLUMN IF NOT EXISTS vacuum_index_cleanup text DEFAULT '${LEFT_AS_IS}'`,
+  `ALTER TABLE embedform.row_layout ADD COLUMN IF NOT EXISTS autovacuum_analyze_threshold text DEFAULT '${LEFT_AS_IS}'`,
   `CREATE TABLE IF NOT EXISTS embedform.locks (
     collection_key text PRIMARY KEY,
     holder text NOT NULL,
@@ -65,7 +66,7 @@ export async function stateExists(q: Queryable): Promise<boolean> {
   const r = await q.query<{ present: boolean }>(
     `SELECT to_regclass('embedform.generations') IS NOT NULL AND to_regclass('embedform.journal') IS NOT NULL
         AND to_regclass('embedform.locks') IS NOT NULL
-        AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('embedform.row_layout') AND attname = 'vacuum_index_cleanup' AND NOT attisdropped) AS present`,
+        AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('embedform.row_layout') AND attname = 'autovacuum_analyze_threshold' AND NOT attisdropped) AS present`,
   )
   return r.rows[0]?.present === true
 }

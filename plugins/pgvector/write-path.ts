@@ -53,8 +53,8 @@ const INDEXED_CHUNK = 100
  * more rounds whatever its size (their number follows rows per page, not rows per batch), each a
  * transaction with a fixed cost, so larger batches spread it (measured at 50k rows with a kNN
  * reader: 1,000 rows 18k rows/s, 2,000 24.6k, 4,000 26–28.7k, 8,000 29k with the reader's p99 at
- * 36 ms against 21). The byte cap keeps a batch's temp table within PostgreSQL's default
- * temp_buffers (8 MB), so its rounds read it from memory.
+ * 36 ms against 21). The byte cap bounds what a batch of wide vectors holds in memory: two
+ * batches in the engine, one in the temp table (PostgreSQL's default temp_buffers is 8 MB).
  */
 export const WRITE_BATCH = { rows: 4000, vectorBytes: 6 * 1024 * 1024 }
 

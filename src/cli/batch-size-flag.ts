@@ -3,6 +3,6 @@ import { Flags } from '@oclif/core'
 
 export const batchSizeFlag = Flags.integer({
   description:
-    "Rows per read / encode / write batch. Default: the store's own (PostgreSQL: 4,000 rows, fewer for vectors wider than 384 dimensions, at most 6 MiB of vectors a batch; OpenSearch: 1,000).",
+    "Rows per read / encode / write batch. Default: the store's own (pgvector on PostgreSQL or PGlite: 4,000 rows and at most 6 MiB of vectors, e.g. 1,024 rows of 1,536-d; OpenSearch: 1,000).",
   min: 1,
 })

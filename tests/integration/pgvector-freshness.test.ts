@@ -106,11 +106,16 @@ describe('a cutover that misses nothing (native PostgreSQL)', () => {
   it('writes the backfill heap-only: no row re-enters the live HNSW index', async () => {
     await db.sql(`INSERT INTO docs (id, body) SELECT i, 'more text for row ' || i FROM generate_series(10001, 14000) i`)
     // The application's own settings: fillfactor kept while the generation builds (it is below
-    // 80); vacuum_index_cleanup off meanwhile (no vacuum walks the HNSW graphs); both as they were after.
-    await db.sql(`ALTER TABLE docs SET (fillfactor = 70, vacuum_index_cleanup = on)`)
+    // 80); vacuum_index_cleanup off meanwhile (no vacuum walks the HNSW graphs); the analyze
+    // threshold raised by the table's rows (the backfill's writes bring no ANALYZE); all as they were after.
+    await db.sql(`ALTER TABLE docs SET (fillfactor = 70, vacuum_index_cleanup = on, autovacuum_analyze_threshold = 500)`)
+    await db.sql('ANALYZE docs')
     const reloptions = async () => ((await db.sql<{ o: string[] | null }>(`SELECT reloptions AS o FROM pg_class WHERE oid = 'public.docs'::regclass`))[0]!.o ?? []).sort()
+    const tableRows = async () => Math.round((await db.sql<{ n: number }>(`SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'public.docs'::regclass`))[0]!.n)
+    const rowsAtBuild = await tableRows()
+    expect(rowsAtBuild).toBe(Number((await db.sql<{ n: string }>('SELECT count(*)::text AS n FROM docs'))[0]!.n))
     await adapter.createGeneration(c, testSpec(3, DIMS))
-    expect(await reloptions()).toEqual(['fillfactor=70', 'toast_tuple_target=128', 'vacuum_index_cleanup=off'])
+    expect(await reloptions()).toEqual([`autovacuum_analyze_threshold=${500 + rowsAtBuild}`, 'fillfactor=70', 'toast_tuple_target=128', 'vacuum_index_cleanup=off'])
     // An update that is not heap-only inserts the row's new version into every index of the
     // table, the live HNSW graph included: its size tells whether any row re-entered it.
     const indexSize = async () => (await db.sql<{ n: string }>(`SELECT pg_relation_size('public.docs_embedding_g1_idx')::text AS n`))[0]!.n
@@ -124,13 +129,28 @@ describe('a cutover that misses nothing (native PostgreSQL)', () => {
     expect(await indexSize()).toBe(before)
     // Put back as it was once the generation is gone.
     await adapter.dropGeneration(c, 3)
-    expect(await reloptions()).toEqual(['fillfactor=70', 'vacuum_index_cleanup=on'])
-    // Without settings of its own the table builds with fillfactor 80, then gets the defaults back.
-    await db.sql(`ALTER TABLE docs RESET (fillfactor, vacuum_index_cleanup)`)
+    expect(await reloptions()).toEqual(['autovacuum_analyze_threshold=500', 'fillfactor=70', 'vacuum_index_cleanup=on'])
+    // Without settings of its own the table builds with fillfactor 80 and the server's threshold
+    // raised, then gets the defaults back.
+    await db.sql(`ALTER TABLE docs RESET (fillfactor, vacuum_index_cleanup, autovacuum_analyze_threshold)`)
+    const [server] = await db.sql<{ n: number }>(`SELECT current_setting('autovacuum_analyze_threshold')::int AS n`)
     await adapter.createGeneration(c, testSpec(4, DIMS))
-    expect(await reloptions()).toEqual(['fillfactor=80', 'toast_tuple_target=128', 'vacuum_index_cleanup=off'])
+    expect(await reloptions()).toEqual([`autovacuum_analyze_threshold=${server!.n + (await tableRows())}`, 'fillfactor=80', 'toast_tuple_target=128', 'vacuum_index_cleanup=off'])
     await adapter.dropGeneration(c, 4)
     expect(await reloptions()).toEqual([])
+  })
+
+  it('a build begun by an embedform that did not save the analyze threshold leaves the table’s own when it ends', async () => {
+    const threshold = async () => (await db.sql<{ o: string[] | null }>(`SELECT reloptions AS o FROM pg_class WHERE oid = 'public.docs'::regclass`))[0]!.o?.find((o) => o.startsWith('autovacuum_analyze_threshold='))
+    await adapter.createGeneration(c, testSpec(5, DIMS))
+    // As that version left the table and its record: the threshold untouched, no column for it.
+    await db.sql(`ALTER TABLE docs SET (autovacuum_analyze_threshold = 700)`)
+    await db.sql(`ALTER TABLE embedform.row_layout DROP COLUMN autovacuum_analyze_threshold`)
+    // The first write of embedform's state brings the record up to date.
+    await adapter.writeJournal(c, null)
+    await adapter.dropGeneration(c, 5)
+    expect(await threshold()).toBe('autovacuum_analyze_threshold=700')
+    await db.sql(`ALTER TABLE docs RESET (autovacuum_analyze_threshold)`)
   })
 })
 
