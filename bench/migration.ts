@@ -126,6 +126,15 @@ async function retainedGeneration(db: TestDatabase, adapter: StoreAdapter, page:
   await db.sql('ANALYZE docs')
 }
 
+/** The table's update counts and autoanalyzes so far (pg_stat_user_tables). */
+async function tableStats(db: TestDatabase): Promise<{ upd: number; hot: number; analyzed: number }> {
+  const [row] = await db.sql<{ upd: number; hot: number; analyzed: number }>(
+    `SELECT n_tup_upd::float8 AS upd, n_tup_hot_upd::float8 AS hot, autoanalyze_count::float8 AS analyzed FROM pg_stat_user_tables WHERE relname = 'docs'`,
+  )
+  if (!row) throw new Error('no statistics for table docs')
+  return row
+}
+
 async function indexBytes(db: TestDatabase): Promise<number> {
   const [row] = await db.sql<{ n: string }>(
     `SELECT pg_relation_size(i.indexrelid)::text AS n FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
@@ -157,7 +166,7 @@ async function writePath(db: TestDatabase, adapter: StoreAdapter, batchSize: num
   const read = reader(db.url)
   await new Promise((r) => setTimeout(r, 1500))
   const before = await indexBytes(db)
-  const [s0] = await db.sql<{ upd: number; hot: number; analyzed: number }>(`SELECT n_tup_upd::float8 AS upd, n_tup_hot_upd::float8 AS hot, autoanalyze_count::float8 AS analyzed FROM pg_stat_user_tables WHERE relname = 'docs'`)
+  const s0 = await tableStats(db)
   let rows = 0
   let writeMs = 0
   const started = performance.now()
@@ -172,7 +181,7 @@ async function writePath(db: TestDatabase, adapter: StoreAdapter, batchSize: num
   await new Promise((r) => setTimeout(r, 1500))
   await read.stop()
   await new Promise((r) => setTimeout(r, 11_000))
-  const [s1] = await db.sql<{ upd: number; hot: number; analyzed: number }>(`SELECT n_tup_upd::float8 AS upd, n_tup_hot_upd::float8 AS hot, autoanalyze_count::float8 AS analyzed FROM pg_stat_user_tables WHERE relname = 'docs'`)
+  const s1 = await tableStats(db)
   const after = await indexBytes(db)
   const baseline = read.samples.filter((s) => s.at < started).map((s) => s.ms)
   const during = read.samples.filter((s) => s.at >= started && s.at <= ended).map((s) => s.ms)
@@ -180,9 +189,9 @@ async function writePath(db: TestDatabase, adapter: StoreAdapter, batchSize: num
   return {
     rows,
     rowsPerSecond: Math.round((rows * 1000) / writeMs),
-    heapOnlyShare: Number(((s1!.hot - s0!.hot) / Math.max(1, s1!.upd - s0!.upd)).toFixed(3)),
+    heapOnlyShare: Number(((s1.hot - s0.hot) / Math.max(1, s1.upd - s0.upd)).toFixed(3)),
     // An ANALYZE's snapshot keeps the rounds' dead versions from being pruned (row-layout.ts).
-    autoanalyzes: s1!.analyzed - s0!.analyzed,
+    autoanalyzes: s1.analyzed - s0.analyzed,
     liveIndexBytesBefore: before,
     liveIndexBytesAfter: after,
     readerMs: { p50Before: percentile(baseline, 50), p99Before: percentile(baseline, 99), p50During: percentile(during, 50), p99During: percentile(during, 99), queriesDuring: during.length },

@@ -219,19 +219,19 @@ export async function writeInRounds(conn: Connection, t: WriteTarget, rows: Vect
   let written = 0
   let previousXid: string | undefined
   for (let i = 0; i < rounds.length; i++) {
-    const results = await conn.script([
+    const statements = [
       'BEGIN',
       // A batch lost in a crash is simply pending again (resume re-embeds it), so it need not wait for fsync.
       'SET LOCAL synchronous_commit = off',
       WRITE_SETTINGS,
       ...(previousXid ? [awaitPruning(previousXid)] : []),
-      guardedUpdate(t, `(SELECT k, token, v FROM embedform_rounds WHERE r = ${i})`),
-      `SELECT (txid_current() % 4294967296)::text AS xid`,
-      'COMMIT',
-    ])
-    const [updated, xid] = results.slice(-3, -1)
-    written += updated!.rows.length
-    if (waitForReaders) previousXid = String((xid!.rows[0] as { xid: string }).xid)
+    ]
+    const updateAt = statements.push(guardedUpdate(t, `(SELECT k, token, v FROM embedform_rounds WHERE r = ${i})`)) - 1
+    if (waitForReaders) statements.push(`SELECT (txid_current() % 4294967296)::text AS xid`)
+    statements.push('COMMIT')
+    const results = await conn.script(statements)
+    written += results[updateAt]!.rows.length
+    if (waitForReaders) previousXid = String((results[updateAt + 1]!.rows[0] as { xid: string }).xid)
   }
   return written
 }
